@@ -1,0 +1,1 @@
+"""The Qt-free engine: models, discovery methods, edits, rendering and files."""

@@ -1,0 +1,64 @@
+"""Apply edits to per-layer latents: ``ws[start:stop] += alpha * unit_scale * vector``.
+
+Several edits add up, each over its own layer range. Edits are applied after truncation,
+so an alpha means the same latent shift whatever psi is. Alpha 0 leaves ``ws`` untouched
+bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from guiapp.core.types import DirectionSet, Edit, LayerRange
+
+
+def check_compatible(direction_set: DirectionSet, latent_space: str, latent_dim: int) -> None:
+    """Raise ValueError when a direction set was made for another latent space or size."""
+    if direction_set.space != latent_space or direction_set.dim != latent_dim:
+        raise ValueError(
+            f"these directions live in {direction_set.space} ({direction_set.dim}-D) but the "
+            f"model edits {latent_space} ({latent_dim}-D): they were made for another model"
+        )
+
+
+def edit_layers(direction_set: DirectionSet, edit: Edit, num_ws: int) -> LayerRange:
+    """The layers an edit touches: its own, else its direction's default, else all."""
+    layers = edit.layers or direction_set.direction(edit.direction_index).default_layers
+    if layers is None:
+        return LayerRange.all(num_ws)
+    layers.check(num_ws)
+    return layers
+
+
+def edit_offset(
+    direction_set: DirectionSet, edits: Sequence[Edit], num_ws: int
+) -> np.ndarray | None:
+    """(num_ws, D) float32 sum of all edit shifts, or None when no edit moves anything."""
+    offset = None
+    for edit in edits:
+        if edit.alpha == 0.0:
+            continue
+        direction = direction_set.direction(edit.direction_index)
+        layers = edit_layers(direction_set, edit, num_ws)
+        if offset is None:
+            offset = np.zeros((num_ws, direction_set.dim), np.float64)
+        offset[layers.start : layers.stop] += edit.alpha * direction.unit_scale * direction.vector
+    return None if offset is None else offset.astype(np.float32)
+
+
+def apply_edits(
+    ws: torch.Tensor, direction_set: DirectionSet | None, edits: Sequence[Edit]
+) -> torch.Tensor:
+    """(N, num_ws, D) -> (N, num_ws, D) with every edit added; the input is not modified."""
+    if direction_set is None or not edits:
+        if edits:
+            raise ValueError("edits need a direction set")
+        return ws
+    check_compatible(direction_set, direction_set.space, ws.shape[-1])
+    offset = edit_offset(direction_set, edits, ws.shape[1])
+    if offset is None:
+        return ws
+    return ws + torch.from_numpy(offset).to(ws.device, ws.dtype)

@@ -1,0 +1,119 @@
+"""The one generator interface that methods, edits and the renderer use, whatever the file.
+
+Shapes: ``z`` is (N, z_dim); ``ws`` is (N, num_ws, latent_dim) where ``latent_dim`` is
+``w_dim`` for style-based models and ``z_dim`` for single-latent generators (which have
+``num_ws == 1`` and edit ``z`` directly); images are (N, 3, H, W) floats in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+class ModelLoadError(ValueError):
+    """A file could not be opened as a generator; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the UI and the CLI show about a model."""
+
+    name: str
+    format: str
+    resolution: int
+    z_dim: int
+    w_dim: int | None
+    num_ws: int
+    model_id: str
+
+
+def seeded_z(seed: int, n: int, z_dim: int) -> np.ndarray:
+    """Latents for ``seed``: ``RandomState(seed).randn(n, z_dim)`` (NVIDIA's and GANSpace's
+    convention, so a seed means the same image everywhere). float64, (n, z_dim)."""
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in 0..{2**32 - 1}, not {seed}")
+    return np.random.RandomState(seed).randn(n, z_dim)
+
+
+class GeneratorModel(abc.ABC):
+    """A pretrained generator, ready for inference on ``device``.
+
+    Subclasses set ``name``, ``format``, ``model_id`` (sha256 of the weights file),
+    ``z_dim``, ``w_dim``, ``num_ws``, ``resolution`` and ``feature_layers``.
+    """
+
+    name: str
+    format: str
+    model_id: str
+    z_dim: int
+    w_dim: int | None
+    num_ws: int
+    resolution: int
+    feature_layers: tuple[str, ...]
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def latent_space(self) -> str:
+        """Where directions live: ``"w"`` with a mapping network, else ``"z"``."""
+        return "z" if self.w_dim is None else "w"
+
+    @property
+    def latent_dim(self) -> int:
+        return self.z_dim if self.w_dim is None else self.w_dim
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(
+            self.name,
+            self.format,
+            self.resolution,
+            self.z_dim,
+            self.w_dim,
+            self.num_ws,
+            self.model_id,
+        )
+
+    def sample_z(self, n: int, seed: int) -> np.ndarray:
+        """(n, z_dim) float64 latents drawn from ``RandomState(seed)``."""
+        return seeded_z(seed, n, self.z_dim)
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        """(latent_dim,) the centre truncation pulls towards (zeros for z)."""
+        return torch.zeros(self.latent_dim, device=self.device)
+
+    @abc.abstractmethod
+    def map(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, z_dim) -> (N, num_ws, latent_dim), before truncation."""
+
+    @abc.abstractmethod
+    def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """(N, num_ws, latent_dim) -> (N, 3, H, W) images in [-1, 1]."""
+
+    @abc.abstractmethod
+    def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
+        """(N, num_ws, latent_dim) -> (N, F) activations of ``layer`` (one of
+        ``feature_layers``), flattened."""
+
+    @abc.abstractmethod
+    def sefa_weights(self, layers: tuple[int, int] | None = None) -> torch.Tensor:
+        """(M, latent_dim) the weights that read the latent, one output unit per row.
+
+        ``layers`` is a half-open range of w indices for style-based models; single-latent
+        generators ignore it (their first layer is the only reader of z).
+        """
+
+    @abc.abstractmethod
+    def to(self, device: str | torch.device) -> GeneratorModel:
+        """Move to ``device`` and return self."""
+
+    def truncate(self, ws: torch.Tensor, psi: float) -> torch.Tensor:
+        """Pull ``ws`` towards ``w_avg``: ``w_avg + psi * (ws - w_avg)``."""
+        if psi == 1.0:
+            return ws
+        avg = self.w_avg.to(ws.dtype)
+        return avg + psi * (ws - avg)

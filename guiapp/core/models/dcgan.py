@@ -1,0 +1,144 @@
+"""DCGAN generator (Radford et al. 2016) as in PyTorch's DCGAN face tutorial.
+
+z (100) -> ConvTranspose 4x4 -> [BN, ReLU] -> ... -> ConvTranspose -> tanh, doubling the
+resolution at each block. Batch norm uses its running statistics (inference mode) and is
+folded into the preceding convolution, so a batch of images equals each image alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from guiapp.core.models.base import GeneratorModel, ModelLoadError
+
+FORMAT = "guiapp-dcgan"
+
+
+class DCGANNet(nn.Module):
+    """The network: ``len(convs)`` transposed convolutions, BN folded into all but the last."""
+
+    def __init__(self, convs: list[torch.Tensor], biases: list[torch.Tensor]) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList()
+        for i, (weight, bias) in enumerate(zip(convs, biases, strict=True)):
+            cin, cout, k, _ = weight.shape
+            stride, pad = (1, 0) if i == 0 else (2, 1)
+            conv = nn.ConvTranspose2d(cin, cout, k, stride, pad, bias=True)
+            conv.weight.data.copy_(weight)
+            conv.bias.data.copy_(bias)
+            self.convs.append(conv)
+        self.requires_grad_(False)
+
+    def blocks(self, z: torch.Tensor, upto: int | None = None) -> torch.Tensor:
+        """Run blocks ``0..upto`` (all when None); hidden blocks end with ReLU, the last
+        with tanh."""
+        x = z[:, :, None, None]
+        last = len(self.convs) - 1
+        stop = last if upto is None else upto
+        for i, conv in enumerate(self.convs[: stop + 1]):
+            x = conv(x)
+            x = torch.tanh(x) if i == last else torch.relu(x)
+        return x
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.blocks(z)
+
+
+def fold_batchnorm(
+    weight: torch.Tensor,
+    gamma: torch.Tensor,
+    beta: torch.Tensor,
+    mean: torch.Tensor,
+    var: torch.Tensor,
+    eps: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold an inference-mode BatchNorm into the transposed conv before it.
+
+    ConvTranspose2d weights are (in, out, k, k), so the per-channel scale is on dim 1.
+    """
+    scale = gamma / torch.sqrt(var + eps)
+    return weight * scale[None, :, None, None], beta - mean * scale
+
+
+class DCGANModel(GeneratorModel):
+    """Adapter: a single-latent generator whose directions live in z (``num_ws == 1``)."""
+
+    format = FORMAT
+    w_dim = None
+    num_ws = 1
+
+    def __init__(
+        self, tensors: dict[str, torch.Tensor], meta: dict[str, str], name: str, model_id: str
+    ) -> None:
+        self.name = name
+        self.model_id = model_id
+        try:
+            eps = float(meta.get("bn_eps", "1e-5"))
+            n_conv = int(meta["num_blocks"])
+            convs, biases = [], []
+            for i in range(n_conv):
+                w = tensors[f"conv{i}.weight"].float()
+                if i < n_conv - 1:
+                    w, b = fold_batchnorm(
+                        w,
+                        *(
+                            tensors[f"bn{i}.{p}"].float()
+                            for p in ("weight", "bias", "running_mean", "running_var")
+                        ),
+                        eps,
+                    )
+                else:
+                    b = torch.zeros(w.shape[1])
+                convs.append(w)
+                biases.append(b)
+            self._first_weight = tensors["conv0.weight"].float()
+        except (KeyError, ValueError) as exc:
+            raise ModelLoadError(f"not a complete DCGAN weights file (missing {exc})") from None
+        self.z_dim = int(convs[0].shape[0])
+        self.resolution = 4 * 2 ** (n_conv - 1)
+        self.feature_layers = tuple(f"block{i}" for i in range(n_conv - 1))
+        self.net = DCGANNet(convs, biases).eval()
+        self.device = torch.device("cpu")
+
+    def map(self, z: torch.Tensor) -> torch.Tensor:
+        return z[:, None, :]
+
+    def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        return self.net(ws[:, 0, :].to(self.device, torch.float32))
+
+    def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
+        if layer not in self.feature_layers:
+            raise ValueError(
+                f"unknown layer {layer!r}; this model has {', '.join(self.feature_layers)}"
+            )
+        x = self.net.blocks(ws[:, 0, :].to(self.device, torch.float32), int(layer[5:]))
+        return x.flatten(1)
+
+    def feature_dim(self, layer: str) -> int:
+        with torch.no_grad():
+            return int(self.features(torch.zeros(1, 1, self.z_dim), layer).shape[1])
+
+    def sefa_weights(self, layers: tuple[int, int] | None = None) -> torch.Tensor:
+        # ConvTranspose weight (z_dim, C, 4, 4): output unit (c, y, x) reads z through
+        # column [:, c, y, x]; SeFa wants one output unit per row.
+        w = self._first_weight
+        return w.reshape(w.shape[0], -1).T.contiguous()
+
+    def to(self, device: str | torch.device) -> DCGANModel:
+        self.device = torch.device(device)
+        self.net.to(self.device)
+        self._first_weight = self._first_weight.to(self.device)
+        return self
+
+
+def check_dcgan_meta(meta: dict[str, str]) -> None:
+    """Reject a safetensors file that does not describe a DCGAN we can build."""
+    try:
+        blocks = int(meta["num_blocks"])
+    except (KeyError, ValueError):
+        raise ModelLoadError("DCGAN weights file has no valid 'num_blocks' metadata") from None
+    if not 2 <= blocks <= 10 or not math.isfinite(float(meta.get("bn_eps", "1e-5"))):
+        raise ModelLoadError(f"DCGAN weights file has an unsupported block count {blocks}")

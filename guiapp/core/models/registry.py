@@ -1,0 +1,149 @@
+"""Find and open generators: built-in models by name, user files by their content.
+
+A model reference is ``builtin:NAME`` (or a bare built-in ``NAME``) or a file path. The
+format is detected from the first bytes, never from the extension, and no loader executes
+code from the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+
+from guiapp.core.models.base import GeneratorModel, ModelLoadError
+from guiapp.core.models.dcgan import FORMAT as DCGAN_FORMAT
+from guiapp.core.models.dcgan import DCGANModel, check_dcgan_meta
+
+BUILTIN_PREFIX = "builtin:"
+DEFAULT_MODEL = "builtin:dcgan-digiface"
+
+
+def resources_dir() -> Path:
+    """The ``resources/`` folder: $GUIAPP_RESOURCES, the source tree, or the installed copy."""
+    env = os.environ.get("GUIAPP_RESOURCES")
+    candidates = [Path(env)] if env else []
+    candidates += [
+        Path(__file__).resolve().parents[3] / "resources",
+        Path(sys.prefix) / "share" / "guiapp" / "resources",
+    ]
+    for path in candidates:
+        if (path / "models").is_dir():
+            return path
+    raise ModelLoadError("the built-in models folder (resources/models) is missing")
+
+
+@dataclass(frozen=True)
+class BuiltinModel:
+    """A model shipped in ``resources/models``: its weights and its model card."""
+
+    name: str
+    weights: Path
+    card: dict
+
+    @property
+    def ref(self) -> str:
+        return BUILTIN_PREFIX + self.name
+
+
+def builtin_models() -> list[BuiltinModel]:
+    models_dir = resources_dir() / "models"
+    found = []
+    for card_path in sorted(models_dir.glob("*.json")):
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        if "weights" not in card:
+            continue
+        found.append(BuiltinModel(card["name"], models_dir / card["weights"], card))
+    return found
+
+
+def find_builtin(name: str) -> BuiltinModel | None:
+    name = name.removeprefix(BUILTIN_PREFIX)
+    return next((m for m in builtin_models() if m.name == name), None)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sniff_format(path: Path) -> str:
+    """``"safetensors"``, ``"zip"`` (torch.save), ``"pickle"`` or ``"unknown"``."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    size = path.stat().st_size
+    if len(head) >= 10:
+        header_len = int.from_bytes(head[:8], "little")
+        if 2 <= header_len <= size - 8 and head[8:9] == b"{":
+            return "safetensors"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "pickle"
+    return "unknown"
+
+
+def _load_safetensors(path: Path, name: str, model_id: str) -> GeneratorModel:
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = dict(fh.metadata() or {})
+            fmt = meta.get("guiapp_format")
+            if fmt != DCGAN_FORMAT:
+                raise ModelLoadError(
+                    f"{path.name}: safetensors file without guiapp model metadata "
+                    f"(format {fmt!r}); it holds weights but no architecture"
+                )
+            check_dcgan_meta(meta)
+            tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
+    except SafetensorError as exc:
+        raise ModelLoadError(
+            f"{path.name}: corrupt or truncated safetensors file ({exc})"
+        ) from None
+    return DCGANModel(tensors, meta, name=name, model_id=model_id)
+
+
+def load_model(ref: str, device: str | torch.device = "cpu") -> GeneratorModel:
+    """Open ``ref`` (``builtin:NAME`` or a path) on ``device``.
+
+    Raises
+    ------
+    ModelLoadError
+        With a one-line reason: missing file, unknown built-in, unsupported or corrupt file.
+    """
+    is_builtin_ref = ref.startswith(BUILTIN_PREFIX) or not Path(ref).expanduser().exists()
+    builtin = find_builtin(ref) if is_builtin_ref else None
+    if builtin is not None:
+        path, name = builtin.weights, builtin.name
+        if not path.is_file():
+            raise ModelLoadError(f"built-in model {name!r} has no weights file at {path}")
+    elif ref.startswith(BUILTIN_PREFIX):
+        names = ", ".join(m.name for m in builtin_models())
+        raise ModelLoadError(f"no built-in model {ref[len(BUILTIN_PREFIX) :]!r} (have: {names})")
+    else:
+        path = Path(ref).expanduser()
+        name = path.stem
+        if not path.exists():
+            raise ModelLoadError(f"{ref}: no such file")
+        if not path.is_file():
+            raise ModelLoadError(f"{ref}: not a file")
+    fmt = sniff_format(path)
+    model_id = file_sha256(path)
+    if fmt == "safetensors":
+        model = _load_safetensors(path, name, model_id)
+    elif fmt in ("zip", "pickle"):
+        raise ModelLoadError(
+            f"{path.name}: {fmt} checkpoints (StyleGAN pickles, rosinality checkpoints) are "
+            "not supported yet"
+        )
+    else:
+        raise ModelLoadError(f"{path.name}: not a model file guiapp can read")
+    return model.to(device)

@@ -1,0 +1,159 @@
+"""Plain data the user can save: frozen dataclasses holding numpy arrays, never tensors.
+
+Layer ranges are half-open ``[start, stop)`` in code and shown inclusive (``start-(stop-1)``)
+to users, as GANSpace does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LayerRange:
+    """The per-layer latents ``ws[start:stop]`` an edit touches (half-open)."""
+
+    start: int
+    stop: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.stop <= self.start:
+            raise ValueError(f"bad layer range [{self.start}, {self.stop})")
+
+    @classmethod
+    def all(cls, num_ws: int) -> LayerRange:
+        return cls(0, num_ws)
+
+    @classmethod
+    def parse_inclusive(cls, text: str) -> LayerRange:
+        """Parse ``"2-5"`` (layers 2 to 5 inclusive) or ``"3"`` (layer 3 alone)."""
+        parts = text.strip().split("-")
+        try:
+            if len(parts) == 1:
+                first = last = int(parts[0])
+            elif len(parts) == 2:
+                first, last = int(parts[0]), int(parts[1])
+            else:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"layer range {text!r} is not START-END (inclusive)") from None
+        if first < 0 or last < first:
+            raise ValueError(f"layer range {text!r} must have 0 <= START <= END")
+        return cls(first, last + 1)
+
+    def inclusive_text(self) -> str:
+        return f"{self.start}-{self.stop - 1}"
+
+    def check(self, num_ws: int) -> None:
+        if self.stop > num_ws:
+            raise ValueError(
+                f"layer range {self.inclusive_text()} is outside this model's layers 0-{num_ws - 1}"
+            )
+
+
+@dataclass(frozen=True)
+class Direction:
+    """One discovered direction.
+
+    ``vector`` is a unit vector (D,) in the space named by its set; ``unit_scale`` turns
+    slider units into latent units (GANSpace: sigma of the projections; SeFa: 1).
+    """
+
+    vector: np.ndarray
+    score: float
+    unit_scale: float = 1.0
+    label: str = ""
+    default_layers: LayerRange | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class DirectionSet:
+    """A ranked list of directions found by one method on one model.
+
+    ``plot`` holds what the ranking plot shows, e.g. ``{"kind": "explained_variance",
+    "values": [...], "baseline": 0.0012}`` or ``{"kind": "eigenvalues", "values": [...]}``.
+    """
+
+    method: str
+    space: str
+    model_id: str
+    params: dict[str, Any]
+    directions: tuple[Direction, ...]
+    plot: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.space not in ("z", "w"):
+            raise ValueError(f"space must be 'z' or 'w', not {self.space!r}")
+
+    def __len__(self) -> int:
+        return len(self.directions)
+
+    @property
+    def dim(self) -> int:
+        return int(self.directions[0].vector.shape[0]) if self.directions else 0
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """(K, D) float32 unit rows."""
+        if not self.directions:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([d.vector for d in self.directions]).astype(np.float32)
+
+    @property
+    def scores(self) -> np.ndarray:
+        return np.array([d.score for d in self.directions], np.float64)
+
+    def direction(self, index: int) -> Direction:
+        if not 0 <= index < len(self.directions):
+            raise IndexError(
+                f"direction index {index} is out of range: this set has "
+                f"{len(self.directions)} directions (0-{len(self.directions) - 1})"
+            )
+        return self.directions[index]
+
+    def with_direction(self, index: int, **changes: Any) -> DirectionSet:
+        """A copy with direction ``index`` changed (e.g. ``label="smile"``)."""
+        updated = replace(self.direction(index), **changes)
+        dirs = list(self.directions)
+        dirs[index] = updated
+        return replace(self, directions=tuple(dirs))
+
+    def with_label(self, index: int, label: str) -> DirectionSet:
+        return self.with_direction(index, label=label)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Move along direction ``direction_index`` by ``alpha`` slider units on ``layers``.
+
+    ``layers=None`` means the direction's default layers, else every layer.
+    """
+
+    direction_index: int
+    alpha: float
+    layers: LayerRange | None = None
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.alpha):
+            raise ValueError(f"alpha must be a finite number, not {self.alpha!r}")
+
+
+@dataclass(frozen=True)
+class Session:
+    """Everything needed to reproduce what the user sees."""
+
+    model_ref: str
+    seed: int = 0
+    truncation: float = 1.0
+    noise_mode: str = "const"
+    direction_set: DirectionSet | None = None
+    edits: tuple[Edit, ...] = ()
+
+    def with_edits(self, edits: Sequence[Edit]) -> Session:
+        return replace(self, edits=tuple(edits))
