@@ -137,3 +137,33 @@ def test_png_metadata_round_trip(tmp_path):
     from PIL import Image
 
     np.testing.assert_array_equal(np.asarray(Image.open(path)), image)
+
+
+def test_session_round_trip_and_bad_sessions(tmp_path):
+    from guiapp.core.session_io import load_session, save_session
+    from guiapp.core.types import Session
+
+    ds = make_set().with_label(0, "age")
+    session = Session("builtin:x", seed=12, truncation=0.7, direction_set=ds,
+                      edits=(Edit(0, 1.5), Edit(2, -2.0, LayerRange(0, 2))))
+    path = tmp_path / "s.json"
+    save_session(path, session, {"selected": 2})
+    back, extra = load_session(path)
+    assert extra == {"selected": 2}
+    assert back.seed == 12 and back.truncation == 0.7 and back.edits == session.edits
+    assert back.direction_set.directions[0].label == "age"
+    np.testing.assert_array_equal(back.direction_set.vectors, ds.vectors)
+
+    before = path.read_bytes()
+    for bad, message in [(b"{", "not a guiapp session"), (b"[]", "not a guiapp session"),
+                         (b'{"format": "guiapp.session", "version": 99}', "newer")]:
+        broken = tmp_path / "broken.json"
+        broken.write_bytes(bad)
+        with pytest.raises(FileFormatError, match=message):
+            load_session(broken)
+    data = json.loads(before)
+    data["edits"][0]["index"] = 40
+    broken.write_text(json.dumps(data))
+    with pytest.raises(FileFormatError, match="damaged session"):
+        load_session(broken)
+    assert path.read_bytes() == before

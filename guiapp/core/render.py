@@ -38,7 +38,8 @@ def synthesize_uint8(
     return np.concatenate(out)
 
 
-def _checked(model: GeneratorModel, direction_set: DirectionSet | None) -> None:
+def check_model_directions(model: GeneratorModel, direction_set: DirectionSet | None) -> None:
+    """Raise ValueError when ``direction_set`` cannot edit ``model`` (other latent space)."""
     if direction_set is not None:
         check_compatible(direction_set, model.latent_space, model.latent_dim)
 
@@ -52,7 +53,7 @@ def render_image(
     noise_mode: str = "const",
 ) -> np.ndarray:
     """One edited image, (H, W, 3) uint8."""
-    _checked(model, direction_set)
+    check_model_directions(model, direction_set)
     ws = apply_edits(base_latents(model, seed, truncation), direction_set, edits)
     return synthesize_uint8(model, ws, noise_mode)[0]
 
@@ -85,7 +86,7 @@ def render_strip(
     noise_mode: str = "const",
 ) -> np.ndarray:
     """The same face across ``alphas`` along one direction: (H, W * len(alphas), 3)."""
-    _checked(model, direction_set)
+    check_model_directions(model, direction_set)
     direction_set.direction(index)
     ws = strip_latents(
         base_latents(model, seed, truncation), direction_set, index, alphas, layers, edits

@@ -1,0 +1,221 @@
+"""The one owner of what the user is looking at: model, seed, truncation, directions, edits.
+
+Widgets read the store and call its setters; the store emits change signals. Slider,
+layer-range and label changes go through a QUndoStack (consecutive moves of one slider
+merge into one undo step). No torch here: the store only holds plain data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from guiapp.core.models.base import ModelInfo
+from guiapp.core.types import DirectionSet, Edit, LayerRange, Session
+
+DEFAULT_ALPHA_LIMIT = 5.0
+
+
+class _SetValue(QUndoCommand):
+    """Undoable change of one direction's alpha, layers or label."""
+
+    _ids: ClassVar[dict[str, int]] = {"alpha": 1, "layers": 2, "label": 3}
+
+    def __init__(self, store: SessionStore, kind: str, index: int, old: Any, new: Any) -> None:
+        super().__init__(f"{kind} of direction {index}")
+        self.store, self.kind, self.index, self.old, self.new = store, kind, index, old, new
+
+    def id(self) -> int:
+        return self._ids[self.kind]
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        mergeable = (isinstance(other, _SetValue) and other.kind == self.kind != "label"
+                     and other.index == self.index)
+        if not mergeable:
+            return False
+        self.new = other.new
+        return True
+
+    def redo(self) -> None:
+        self.store._apply(self.kind, self.index, self.new)
+
+    def undo(self) -> None:
+        self.store._apply(self.kind, self.index, self.old)
+
+
+class SessionStore(QObject):
+    model_changed = Signal()
+    directions_changed = Signal()
+    direction_changed = Signal(int)
+    view_changed = Signal()
+    selection_changed = Signal(int)
+    image_inputs_changed = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model_ref: str | None = None
+        self.model_info: ModelInfo | None = None
+        self.seed = 0
+        self.truncation = 1.0
+        self.noise_mode = "const"
+        self.direction_set: DirectionSet | None = None
+        self._alphas: list[float] = []
+        self._layers: list[LayerRange] = []
+        self.selected = -1
+        self.undo_stack = QUndoStack(self)
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def num_ws(self) -> int:
+        return self.model_info.num_ws if self.model_info else 1
+
+    def __len__(self) -> int:
+        return len(self._alphas)
+
+    def alpha(self, index: int) -> float:
+        return self._alphas[index]
+
+    def layers(self, index: int) -> LayerRange:
+        return self._layers[index]
+
+    def label(self, index: int) -> str:
+        assert self.direction_set is not None
+        return self.direction_set.directions[index].label
+
+    def default_layers(self, index: int) -> LayerRange:
+        assert self.direction_set is not None
+        d = self.direction_set.directions[index].default_layers
+        return d if d is not None and d.stop <= self.num_ws else LayerRange.all(self.num_ws)
+
+    def alpha_limit(self, index: int) -> float:
+        """Slider range +-limit in the direction's own units."""
+        assert self.direction_set is not None
+        return float(self.direction_set.params.get("alpha_limit", DEFAULT_ALPHA_LIMIT))
+
+    def unit_text(self, index: int) -> str:
+        """What one slider unit means, for tooltips."""
+        assert self.direction_set is not None
+        d = self.direction_set.directions[index]
+        space = self.direction_set.space
+        if self.direction_set.method == "ganspace":
+            return (f"1 unit = 1 standard deviation of this component "
+                    f"(a step of {d.unit_scale:.3g} in {space})")
+        return f"1 unit = a step of length {d.unit_scale:.3g} along a unit vector in {space}"
+
+    def edits(self) -> tuple[Edit, ...]:
+        """The edits that move the image: every direction with a non-zero alpha."""
+        return tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas) if a != 0)
+
+    def to_session(self) -> Session:
+        edits = tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas))
+        return Session(self.model_ref or "", self.seed, self.truncation, self.noise_mode,
+                       self.direction_set, edits)
+
+    # -- model, directions, view -------------------------------------------------------------
+    def set_model(self, ref: str, info: ModelInfo) -> None:
+        """Switch model; directions that cannot apply to it (other latent size) are dropped."""
+        self.model_ref, self.model_info = ref, info
+        ds = self.direction_set
+        latent_dim = info.w_dim if info.w_dim is not None else info.z_dim
+        space = "z" if info.w_dim is None else "w"
+        if ds is not None and (ds.dim != latent_dim or ds.space != space):
+            self.set_direction_set(None)
+        else:
+            self._layers = [lr if lr.stop <= info.num_ws else LayerRange.all(info.num_ws)
+                            for lr in self._layers]
+        self.model_changed.emit()
+        self.image_inputs_changed.emit()
+
+    def set_direction_set(self, ds: DirectionSet | None,
+                          edits: tuple[Edit, ...] = ()) -> None:
+        """Show a new set: alphas 0 and default layers, unless ``edits`` restore them."""
+        self.direction_set = ds
+        k = len(ds) if ds is not None else 0
+        self._alphas = [0.0] * k
+        self._layers = [self.default_layers(i) for i in range(k)]
+        for e in edits:
+            if 0 <= e.direction_index < k:
+                self._alphas[e.direction_index] = e.alpha
+                if e.layers is not None and e.layers.stop <= self.num_ws:
+                    self._layers[e.direction_index] = e.layers
+        self.selected = 0 if k else -1
+        self.undo_stack.clear()
+        self.directions_changed.emit()
+        self.selection_changed.emit(self.selected)
+        self.image_inputs_changed.emit()
+
+    def set_seed(self, seed: int) -> None:
+        seed = int(seed) % 2**32
+        if seed != self.seed:
+            self.seed = seed
+            self.view_changed.emit()
+            self.image_inputs_changed.emit()
+
+    def set_truncation(self, psi: float) -> None:
+        if psi != self.truncation:
+            self.truncation = float(psi)
+            self.view_changed.emit()
+            self.image_inputs_changed.emit()
+
+    def select(self, index: int) -> None:
+        if index != self.selected and -1 <= index < len(self):
+            self.selected = index
+            self.selection_changed.emit(index)
+
+    def apply_session(self, session: Session) -> None:
+        self.seed, self.truncation = session.seed, session.truncation
+        self.noise_mode = session.noise_mode
+        self.view_changed.emit()
+        self.set_direction_set(session.direction_set, session.edits)
+
+    # -- undoable edits ----------------------------------------------------------------------
+    def set_alpha(self, index: int, alpha: float) -> None:
+        if alpha != self._alphas[index]:
+            self.undo_stack.push(_SetValue(self, "alpha", index, self._alphas[index], alpha))
+
+    def set_layers(self, index: int, layers: LayerRange) -> None:
+        layers.check(self.num_ws)
+        if layers != self._layers[index]:
+            self.undo_stack.push(_SetValue(self, "layers", index, self._layers[index], layers))
+
+    def set_label(self, index: int, label: str) -> None:
+        label = label.strip()
+        if label != self.label(index):
+            self.undo_stack.push(_SetValue(self, "label", index, self.label(index), label))
+
+    def reset(self, index: int) -> None:
+        self.undo_stack.beginMacro(f"reset direction {index}")
+        self.set_alpha(index, 0.0)
+        self.set_layers(index, self.default_layers(index))
+        self.undo_stack.endMacro()
+
+    def reset_all(self) -> None:
+        self.undo_stack.beginMacro("reset all")
+        for i in range(len(self)):
+            self.reset(i)
+        self.undo_stack.endMacro()
+
+    def _apply(self, kind: str, index: int, value: Any) -> None:
+        if kind == "alpha":
+            self._alphas[index] = float(value)
+        elif kind == "layers":
+            self._layers[index] = value
+        else:
+            assert self.direction_set is not None
+            self.direction_set = self.direction_set.with_label(index, value)
+        self.direction_changed.emit(index)
+        if kind != "label":
+            self.image_inputs_changed.emit()
+
+    def labelled_direction_set(self) -> DirectionSet | None:
+        """The set as exported: labels typed by the user and the current layer ranges as
+        each direction's default."""
+        ds = self.direction_set
+        if ds is None:
+            return None
+        dirs = tuple(replace(d, default_layers=self._layers[i])
+                     for i, d in enumerate(ds.directions))
+        return replace(ds, directions=dirs)
