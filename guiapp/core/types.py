@@ -157,3 +157,16 @@ class Session:
 
     def with_edits(self, edits: Sequence[Edit]) -> Session:
         return replace(self, edits=tuple(edits))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the UI and the CLI show about a model."""
+
+    name: str
+    format: str
+    resolution: int
+    z_dim: int
+    w_dim: int | None
+    num_ws: int
+    model_id: str

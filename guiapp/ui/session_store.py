@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from guiapp.core.models.base import ModelInfo
+from guiapp.core.types import ModelInfo
 from guiapp.core.types import DirectionSet, Edit, LayerRange, Session
 
 DEFAULT_ALPHA_LIMIT = 5.0

@@ -8,27 +8,14 @@ Shapes: ``z`` is (N, z_dim); ``ws`` is (N, num_ws, latent_dim) where ``latent_di
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from guiapp.core.errors import ModelLoadError
+from guiapp.core.types import ModelInfo
 
-class ModelLoadError(ValueError):
-    """A file could not be opened as a generator; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the UI and the CLI show about a model."""
-
-    name: str
-    format: str
-    resolution: int
-    z_dim: int
-    w_dim: int | None
-    num_ws: int
-    model_id: str
+__all__ = ["GeneratorModel", "ModelInfo", "ModelLoadError", "seeded_z"]
 
 
 def seeded_z(seed: int, n: int, z_dim: int) -> np.ndarray:

@@ -7,73 +7,34 @@ code from the file.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
+from guiapp.core.models.catalog import (
+    BUILTIN_PREFIX,
+    DEFAULT_MODEL,
+    BuiltinModel,
+    builtin_models,
+    file_sha256,
+    find_builtin,
+    resources_dir,
+)
 from guiapp.core.models.dcgan import FORMAT as DCGAN_FORMAT
 from guiapp.core.models.dcgan import DCGANModel, check_dcgan_meta
 
-BUILTIN_PREFIX = "builtin:"
-DEFAULT_MODEL = "builtin:dcgan-digiface"
-
-
-def resources_dir() -> Path:
-    """The ``resources/`` folder: $GUIAPP_RESOURCES, the source tree, or the installed copy."""
-    env = os.environ.get("GUIAPP_RESOURCES")
-    candidates = [Path(env)] if env else []
-    candidates += [
-        Path(__file__).resolve().parents[3] / "resources",
-        Path(sys.prefix) / "share" / "guiapp" / "resources",
-    ]
-    for path in candidates:
-        if (path / "models").is_dir():
-            return path
-    raise ModelLoadError("the built-in models folder (resources/models) is missing")
-
-
-@dataclass(frozen=True)
-class BuiltinModel:
-    """A model shipped in ``resources/models``: its weights and its model card."""
-
-    name: str
-    weights: Path
-    card: dict
-
-    @property
-    def ref(self) -> str:
-        return BUILTIN_PREFIX + self.name
-
-
-def builtin_models() -> list[BuiltinModel]:
-    models_dir = resources_dir() / "models"
-    found = []
-    for card_path in sorted(models_dir.glob("*.json")):
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        if "weights" not in card:
-            continue
-        found.append(BuiltinModel(card["name"], models_dir / card["weights"], card))
-    return found
-
-
-def find_builtin(name: str) -> BuiltinModel | None:
-    name = name.removeprefix(BUILTIN_PREFIX)
-    return next((m for m in builtin_models() if m.name == name), None)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = [
+    "DEFAULT_MODEL",
+    "BuiltinModel",
+    "builtin_models",
+    "file_sha256",
+    "find_builtin",
+    "load_model",
+    "resources_dir",
+    "sniff_format",
+]
 
 
 def sniff_format(path: Path) -> str:

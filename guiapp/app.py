@@ -1,0 +1,49 @@
+"""Start the window: ``guiapp [MODEL] [--session FILE] [--device cpu|cuda:0]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from guiapp import __version__
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="guiapp", description="Find and use interpretable "
+                                 "directions in the latent space of a pretrained GAN.")
+    ap.add_argument("model", nargs="?", default=None,
+                    help="built-in model (builtin:NAME) or a generator file; default: the "
+                         "built-in face model")
+    ap.add_argument("--session", help="open this session file")
+    ap.add_argument("--device", help="cpu or cuda:N (default: the last one used)")
+    ap.add_argument("--no-restore", action="store_true",
+                    help="do not offer to restore the last session")
+    ap.add_argument("--version", action="version", version=f"guiapp {__version__}")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from PySide6.QtWidgets import QApplication
+
+    from guiapp.core.models.catalog import DEFAULT_MODEL
+    from guiapp.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("guiapp")
+    app.setOrganizationName("guiapp")
+    window = MainWindow(offer_restore=not (args.no_restore or args.session))
+    if args.device:
+        window.device = args.device
+    window.show()
+    if args.session:
+        window.files.open_session_file(args.session)
+    else:
+        window.open_model(args.model or DEFAULT_MODEL)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Generators: one adapter interface, loaders per file format, and the built-in catalog."""

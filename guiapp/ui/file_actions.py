@@ -1,0 +1,204 @@
+"""The File menu: images, strips, sessions and direction sets, saved atomically.
+
+Saving an image waits for the render that matches what the user sees; every failure is
+shown to the user and leaves the previous file and the current state as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog
+
+from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set, save_png
+from guiapp.core.session_io import load_session, save_session
+
+if TYPE_CHECKING:
+    from guiapp.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+PNG_FILTER = "PNG images (*.png)"
+SESSION_FILTER = "guiapp sessions (*.json)"
+DIRECTIONS_FILTER = "Direction sets (*.npz)"
+
+
+def upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    if scale == 1:
+        return image
+    h, w = image.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), Image.LANCZOS))
+
+
+class FileActions(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.store = window.store
+        self._pending_save: Callable[[], None] | None = None
+        self.last_dir = str(Path.home())
+
+    # dialogs are methods so tests can replace them
+    def ask_save_path(self, title: str, filter_: str, default_name: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.window, title,
+                                              str(Path(self.last_dir) / default_name), filter_)
+        return self._remember(path)
+
+    def ask_open_path(self, title: str, filter_: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.window, title, self.last_dir, filter_)
+        return self._remember(path)
+
+    def _remember(self, path: str) -> str | None:
+        if path:
+            self.last_dir = str(Path(path).parent)
+        return path or None
+
+    def _guarded(self, what: str, action: Callable[[], Any]) -> bool:
+        try:
+            action()
+        except (OSError, FileFormatError, ValueError, IndexError) as exc:
+            self.window.show_error(f"Could not {what}", str(exc))
+            return False
+        return True
+
+    # -- images --------------------------------------------------------------------------------
+    def image_metadata(self, result: Any) -> dict[str, Any]:
+        req, store = result.request, self.store
+        ds = req.direction_set
+        return {
+            "model_sha256": self.window.loaded.model.model_id if self.window.loaded else "",
+            "model_ref": store.model_ref or "",
+            "seed": req.seed,
+            "truncation": req.truncation,
+            "noise_mode": req.noise_mode,
+            "edits": [{"index": e.direction_index, "alpha": e.alpha, "label": store.label(
+                e.direction_index), "layers": None if e.layers is None else
+                [e.layers.start, e.layers.stop]} for e in req.edits],
+            "directions_method": ds.method if ds else None,
+        }
+
+    def _when_rendered(self, save: Callable[[Any], None]) -> None:
+        """Run ``save(result)`` on the render that matches the current state."""
+        win = self.window
+        if win.loaded is None:
+            win.show_error("Nothing to save", "Open a model first.")
+            return
+        if win.last_result is not None and win.last_result_id == win.render_queue.latest_id:
+            save(win.last_result)
+        else:
+            self._pending_save = lambda: save(win.last_result)
+            win.request_render()
+
+    def on_rendered(self, request_id: int) -> None:
+        if self._pending_save is not None and request_id == self.window.render_queue.latest_id:
+            pending, self._pending_save = self._pending_save, None
+            pending()
+
+    def save_image(self, scale: int = 1, path: str | None = None) -> None:
+        path = path or self.ask_save_path("Save image", PNG_FILTER, f"seed{self.store.seed}.png")
+        if path:
+            self._when_rendered(lambda r: self._guarded("save the image", lambda: save_png(
+                path, upscale(r.image, scale), {**self.image_metadata(r), "scale": scale})))
+
+    def save_strip(self, path: str | None = None) -> None:
+        if self.store.selected < 0:
+            self.window.show_error("No direction selected", "Select a direction first.")
+            return
+        index = self.store.selected
+        path = path or self.ask_save_path("Save strip", PNG_FILTER, f"strip{index}.png")
+        if path:
+            self._when_rendered(lambda r: self._guarded("save the strip", lambda: save_png(
+                path, r.strip, {**self.image_metadata(r), "strip_index": index,
+                                "strip_alphas": list(r.request.strip_alphas)})))
+
+    # -- sessions ------------------------------------------------------------------------------
+    def save_session(self, path: str | None = None) -> bool:
+        path = path or self.ask_save_path("Save session", SESSION_FILTER, "session.json")
+        if not path:
+            return False
+        return self._guarded("save the session", lambda: save_session(
+            path, self.store.to_session(), {"selected": self.store.selected}))
+
+    def open_session(self) -> None:
+        if path := self.ask_open_path("Open session", SESSION_FILTER):
+            self.open_session_file(path)
+
+    def open_session_file(self, path: str | Path) -> None:
+        try:
+            session, extra = load_session(path)
+        except FileFormatError as exc:
+            self.window.show_error("Could not open the session", str(exc))
+            return
+        win = self.window
+        if win.loaded is not None and session.model_ref == win.loaded.ref:
+            self._apply_session(session, extra)
+        else:  # load its model first; the session applies when the model is ready
+            win._pending_session = session
+            win.open_model(session.model_ref)
+
+    def _apply_session(self, session: Any, extra: dict[str, Any]) -> None:
+        def apply() -> None:
+            ds = session.direction_set
+            if ds is not None:
+                self._check_fits(ds)
+            self.store.apply_session(session)
+            self.store.select(int(extra.get("selected", self.store.selected)))
+
+        self._guarded("open the session", apply)
+
+    def autosave(self) -> None:
+        if self.window.loaded is not None:
+            self.save_session(str(self.window.settings.last_session_path))
+
+    # -- direction sets ------------------------------------------------------------------------
+    def _check_fits(self, ds: Any) -> None:
+        info = self.store.model_info
+        if info is None:
+            raise ValueError("open a model first")
+        dim = info.w_dim if info.w_dim is not None else info.z_dim
+        space = "z" if info.w_dim is None else "w"
+        if ds.dim != dim or ds.space != space:
+            raise ValueError(
+                f"these directions live in {ds.space} ({ds.dim}-D) but this model edits "
+                f"{space} ({dim}-D): they were made for another model")
+
+    def import_directions(self, path: str | None = None) -> None:
+        path = path or self.ask_open_path("Import directions", DIRECTIONS_FILTER)
+        if not path:
+            return
+
+        def load() -> None:
+            ds = load_direction_set(path)
+            self._check_fits(ds)
+            self.store.set_direction_set(ds)
+            loaded = self.window.loaded
+            if loaded and ds.model_id and ds.model_id != loaded.model.model_id:
+                self.window.status_label.setText(
+                    "Imported directions made for another model of the same latent size")
+
+        self._guarded("import the directions", load)
+
+    def export_directions(self, path: str | None = None) -> None:
+        ds = self.store.labelled_direction_set()
+        if ds is None:
+            self.window.show_error("Nothing to export", "Run a method first.")
+            return
+        path = path or self.ask_save_path("Export directions", DIRECTIONS_FILTER,
+                                          f"{ds.method}.npz")
+        if path:
+            self._guarded("export the directions", lambda: save_direction_set(path, ds))
+
+    def open_any(self, path: str) -> None:
+        """A dropped file: a session (.json), a direction set (.npz) or a model."""
+        suffix = Path(path).suffix.lower()
+        if suffix == ".json":
+            self.open_session_file(path)
+        elif suffix == ".npz":
+            self.import_directions(path)
+        else:
+            self.window.open_model(path)

@@ -1,0 +1,54 @@
+"""Long jobs the window hands to the TaskRunner. Each runs in the worker thread and imports
+the core (and so torch) lazily, keeping torch out of the window's start-up path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from guiapp.core.progress import CancelToken, ProgressFn
+
+Job = Callable[[ProgressFn, CancelToken, Callable[[object], None]], Any]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What a load job returns: the model, its live renderer and the devices torch sees."""
+
+    ref: str
+    model: Any
+    renderer: Any
+    devices: list[str]
+
+
+def available_devices() -> list[str]:
+    import torch
+
+    cuda = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return ["cpu", *cuda]
+
+
+def load_model_job(ref: str, device: str) -> Job:
+    def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> LoadedModel:
+        progress(0.1, f"Loading {ref}")
+        from guiapp.core.live_render import LiveRenderer
+        from guiapp.core.models.registry import load_model
+
+        devices = available_devices()
+        model = load_model(ref, device if device in devices else "cpu")
+        cancel.raise_if_cancelled()
+        progress(1.0, "Model loaded")
+        return LoadedModel(ref, model, LiveRenderer(model), devices)
+
+    return job
+
+
+def discover_job(model: Any, method: str, params: dict[str, Any]) -> Job:
+    def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> Any:
+        from guiapp.core.methods import run_method
+
+        return run_method(model, method, params, progress=progress, cancel=cancel,
+                          on_partial=on_partial)
+
+    return job

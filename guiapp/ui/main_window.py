@@ -1,0 +1,315 @@
+"""The main window: model picker and method panel on the left, the image in the middle,
+the direction list on the right, the ranking plot below; a status bar with progress and
+Cancel. Long jobs go to the TaskRunner, inference to the RenderQueue (latest wins)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from guiapp.core.models.catalog import DEFAULT_MODEL
+from guiapp.ui.direction_list import DirectionList
+from guiapp.ui.file_actions import FileActions
+from guiapp.ui.image_view import ImageView
+from guiapp.ui.jobs import LoadedModel, discover_job, load_model_job
+from guiapp.ui.method_panel import MethodPanel
+from guiapp.ui.model_picker import ModelPicker
+from guiapp.ui.ranking_plot import RankingPlot
+from guiapp.ui.restore_banner import RestoreBanner
+from guiapp.ui.session_store import SessionStore
+from guiapp.ui.settings import AppSettings
+from guiapp.workers import RenderQueue, TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    model_ready = Signal()  # a model finished loading and its first render was requested
+
+    def __init__(self, settings: AppSettings | None = None, offer_restore: bool = True) -> None:
+        super().__init__()
+        self.setWindowTitle("guiapp — latent directions")
+        self.setAcceptDrops(True)
+        self.settings = settings or AppSettings()
+        self.store = SessionStore(self)
+        self.runner = TaskRunner(self)
+        self.render_queue = RenderQueue(self._render, self)
+        self.loaded: LoadedModel | None = None
+        self.device = self.settings.device()
+        self.last_error = ""
+        self.last_result: Any = None
+        self.last_result_id = -1
+        self._job_kind: dict[int, str] = {}
+        self._pending_session: Any = None
+
+        self._build_widgets()
+        self.files = FileActions(self)
+        self._build_menus()
+        self._connect()
+        if geometry := self.settings.geometry():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 880)
+        if offer_restore and self.settings.last_session_path.is_file():
+            self.banner.offer(self.settings.last_session_path)
+
+    # -- construction --------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.picker = ModelPicker(self.store)
+        self.picker.set_recent(self.settings.recent_models())
+        self.methods = MethodPanel(self.store)
+        self.image_view = ImageView(self.store)
+        self.direction_list = DirectionList(self.store)
+        self.plot = RankingPlot(self.store)
+        self.banner = RestoreBanner()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.picker)
+        left_layout.addWidget(self.methods, 1)
+
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.banner)
+        centre_layout.addWidget(self.image_view, 1)
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        for widget, stretch in ((left, 0), (centre, 1), (self.direction_list, 0)):
+            top.addWidget(widget)
+            top.setStretchFactor(top.count() - 1, stretch)
+        top.setSizes([300, 700, 420])
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.plot)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setSizes([640, 220])
+        self.setCentralWidget(self.splitter)
+
+        self.status_label = QLabel("Ready")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setMaximumWidth(240)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running job")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.progress_bar)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self._set_busy(False)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        f, files = self.menuBar().addMenu("&File"), self.files
+        self._action(f, "&Open model…", self.picker.open_file_dialog, QKeySequence.StandardKey.Open)
+        f.addSeparator()
+        self._action(f, "Open &session…", files.open_session, "Ctrl+Shift+O")
+        self._action(f, "Save s&ession…", files.save_session, QKeySequence.StandardKey.Save)
+        f.addSeparator()
+        self._action(f, "&Import directions…", files.import_directions, "Ctrl+I")
+        self._action(f, "&Export directions…", files.export_directions, "Ctrl+E")
+        f.addSeparator()
+        self._action(f, "Save &image…", files.save_image, "Ctrl+Shift+S")
+        self._action(f, "Save image &upscaled ×4…", lambda: files.save_image(scale=4))
+        self._action(f, "Save s&trip…", files.save_strip, "Ctrl+T")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        e = self.menuBar().addMenu("&Edit")
+        undo = self.store.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.store.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        e.addActions([undo, redo])
+        e.addSeparator()
+        self._action(e, "Reset &all directions", self.store.reset_all, "Ctrl+R")
+
+        v = self.menuBar().addMenu("&View")
+        self.show_plot_action = self._action(v, "Ranking &plot", self.plot.setVisible)
+        self.show_plot_action.setCheckable(True)
+        self.show_plot_action.setChecked(True)
+        store = self.store
+        self._action(v, "&Next seed", lambda: store.set_seed(store.seed + 1), "Ctrl+Right")
+        self._action(v, "&Previous seed", lambda: store.set_seed(store.seed - 1), "Ctrl+Left")
+
+    def _connect(self) -> None:
+        self.picker.model_requested.connect(self.open_model)
+        self.picker.device_requested.connect(self._on_picker_device)
+        self.methods.run_requested.connect(self.run_method)
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.banner.restore_requested.connect(self.files.open_session_file)
+        self.store.image_inputs_changed.connect(self.request_render)
+        self.store.selection_changed.connect(lambda _i: self.request_render())
+        self.runner.started.connect(lambda _t: self._set_busy(True))
+        self.runner.progress.connect(self._on_runner_progress)
+        self.runner.partial.connect(self._on_runner_partial)
+        self.runner.succeeded.connect(self._on_runner_succeeded)
+        self.runner.failed.connect(self._on_runner_failed)
+        self.runner.cancelled.connect(self._on_runner_cancelled)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.render_queue.rendered.connect(self._on_render_rendered)
+        self.render_queue.failed.connect(self._on_render_failed)
+
+    # -- models and discovery ---------------------------------------------------------------
+    def open_model(self, ref: str = DEFAULT_MODEL) -> int:
+        """Load ``ref`` in the worker; the current model stays until the new one is ready."""
+        task = self.runner.submit(load_model_job(ref, self.device), f"load {ref}")
+        self._job_kind[task] = "load"
+        self.picker.set_busy(True)
+        self.status_label.setText(f"Loading {ref}…")
+        return task
+
+    def _on_picker_device(self, device: str) -> None:
+        self.device = device
+        self.settings.set_device(device)
+        if self.loaded is not None:
+            self.open_model(self.loaded.ref)
+
+    def run_method(self, method: str, params: dict[str, Any]) -> int | None:
+        if self.loaded is None:
+            self.show_error("No model", "Open a model before running a method.")
+            return None
+        task = self.runner.submit(discover_job(self.loaded.model, method, params), method)
+        self._job_kind[task] = "discover"
+        self.methods.set_running(True)
+        self.status_label.setText(f"Running {method}…")
+        return task
+
+    def _model_loaded(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        model = loaded.model
+        if Path(loaded.ref).is_file():
+            self.picker.set_recent(self.settings.add_recent_model(str(Path(loaded.ref))))
+        self.picker.set_devices(loaded.devices)
+        self.picker.set_device_text(str(model.device).upper())
+        self.methods.set_feature_layers(list(model.feature_layers))
+        self.store.set_model(loaded.ref, model.info)
+        if self._pending_session is not None:
+            session, self._pending_session = self._pending_session, None
+            self.store.apply_session(session)
+        self.status_label.setText(f"{model.name}: {model.resolution}px, on {model.device}")
+        self.request_render()
+        self.model_ready.emit()
+
+    # -- runner signals ------------------------------------------------------------------------
+    def _set_busy(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if not busy:
+            self.progress_bar.setValue(0)
+
+    def _on_runner_progress(self, _task: int, fraction: float, message: str) -> None:
+        self.progress_bar.setValue(int(fraction * 1000))
+        if message:
+            self.status_label.setText(message)
+
+    def _on_runner_partial(self, _task: int, value: object) -> None:
+        if isinstance(value, dict) and "loss" in value:
+            self.plot.append_loss(float(value["loss"]))
+
+    def _on_runner_succeeded(self, task: int, result: object) -> None:
+        kind = self._job_kind.get(task)
+        if kind == "load":
+            self._model_loaded(result)  # type: ignore[arg-type]
+        elif kind == "discover":
+            self.store.set_direction_set(result)  # type: ignore[arg-type]
+            self.status_label.setText(f"Found {len(result)} directions")  # type: ignore[arg-type]
+
+    def _on_runner_failed(self, task: int, message: str) -> None:
+        what = "open the model" if self._job_kind.get(task) == "load" else "finish the job"
+        self._pending_session = None
+        self.show_error("Something went wrong", f"Could not {what}: {message}")
+
+    def _on_runner_cancelled(self, _task: int) -> None:
+        self.status_label.setText("Cancelled")
+
+    def _on_runner_finished(self, task: int) -> None:
+        kind = self._job_kind.pop(task, None)
+        if not self.runner.is_busy():
+            self._set_busy(False)
+        if kind == "load":
+            self.picker.set_busy(False)
+        elif kind == "discover":
+            self.methods.set_running(False)
+
+    # -- rendering -----------------------------------------------------------------------------
+    def current_request(self) -> Any:
+        from guiapp.core.live_render import RenderRequest
+
+        store = self.store
+        selected = store.selected
+        return RenderRequest(
+            seed=store.seed, truncation=store.truncation, direction_set=store.direction_set,
+            edits=store.edits(), noise_mode=store.noise_mode, strip_index=selected,
+            strip_layers=store.layers(selected) if 0 <= selected < len(store) else None,
+        )
+
+    def request_render(self) -> int | None:
+        if self.loaded is None:
+            return None
+        return self.render_queue.request((self.loaded.renderer, self.current_request()))
+
+    @staticmethod
+    def _render(payload: tuple[Any, Any]) -> Any:
+        renderer, request = payload
+        return renderer.render(request)
+
+    def _on_render_rendered(self, request_id: int, result: Any) -> None:
+        self.last_result, self.last_result_id = result, request_id
+        self.image_view.set_images(result.image, result.original, request_id=request_id)
+        self.image_view.set_strip(result.strip, list(result.request.strip_alphas))
+        self.files.on_rendered(request_id)
+
+    def _on_render_failed(self, _request_id: int, message: str) -> None:
+        self.show_error("Could not render", message)
+
+    # -- errors, drops, closing ----------------------------------------------------------------
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user without blocking: a window-modal box and the status bar."""
+        log.warning("%s: %s", title, message)
+        self.last_error = message
+        self.status_label.setText(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls()[:1]:
+            self.files.open_any(url.toLocalFile())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set_geometry(self.saveGeometry())
+        self.files.autosave()
+        self.runner.shutdown()
+        self.render_queue.shutdown()
+        self.settings.sync()
+        super().closeEvent(event)
