@@ -48,7 +48,8 @@ def discover_job(model: Any, method: str, params: dict[str, Any]) -> Job:
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> Any:
         from guiapp.core.methods import run_method
 
-        return run_method(model, method, params, progress=progress, cancel=cancel,
+        given = {key: value for key, value in params.items() if value is not None}
+        return run_method(model, method, given, progress=progress, cancel=cancel,
                           on_partial=on_partial)
 
     return job

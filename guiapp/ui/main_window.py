@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         if Path(loaded.ref).is_file():
             self.picker.set_recent(self.settings.add_recent_model(str(Path(loaded.ref))))
         self.picker.set_devices(loaded.devices)
+        self.picker.set_current_device(str(model.device))
         self.picker.set_device_text(str(model.device).upper())
         self.methods.set_feature_layers(list(model.feature_layers))
         self.store.set_model(loaded.ref, model.info)

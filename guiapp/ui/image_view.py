@@ -1,0 +1,245 @@
+"""The edited image, the original beside it, a preview strip of the selected direction, and
+the seed and truncation that pick the face.
+
+Images are scaled smoothly with their aspect kept, so a 64×64 generator fills the view
+instead of sitting in a corner. ``image_shown`` fires once the new image is painted, which
+is what a user perceives as latency.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from guiapp.ui.qimage import array_to_pixmap
+from guiapp.ui.session_store import SessionStore
+
+SEED_MAX = 2**31 - 1
+_PAD = 2  # pixels between tiles
+
+
+class _TileCanvas(QWidget):
+    """Paints pixmaps side by side, each scaled smoothly to fit its cell, with a caption
+    under each when given."""
+
+    painted = Signal()
+
+    def __init__(self, min_size: QSize, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tiles: list[QPixmap] = []
+        self._captions: list[str] = []
+        self.setMinimumSize(min_size)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_tiles(self, tiles: list[QPixmap], captions: list[str] | None = None) -> None:
+        self._tiles, self._captions = tiles, captions or []
+        self.update()
+
+    def tiles(self) -> list[QPixmap]:
+        return list(self._tiles)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        n = len(self._tiles)
+        caption_h = painter.fontMetrics().height() + 2 if self._captions else 0
+        for i, pixmap in enumerate(self._tiles):
+            cell = QRect(i * self.width() // n, 0, self.width() // n, self.height() - caption_h)
+            room = cell.adjusted(_PAD, _PAD, -_PAD, -_PAD).size()
+            size = pixmap.size().scaled(room, Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(cell.center())
+            painter.drawPixmap(target, pixmap)
+            if i < len(self._captions):
+                text = QRect(cell.left(), target.bottom() + 2, cell.width(), caption_h)
+                painter.drawText(text, Qt.AlignmentFlag.AlignHCenter, self._captions[i])
+        painter.end()
+        self.painted.emit()
+
+
+class ImageView(QWidget):
+    """Edited image (and optionally the original), direction preview strip, seed and
+    truncation controls over the store."""
+
+    image_shown = Signal(int)
+
+    def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._pending_id: int | None = None
+        self._shown_original: np.ndarray | None = None
+        self._shown_strip: np.ndarray | None = None
+        self._strip_alphas: list[float] = []
+        self._edited = _TileCanvas(QSize(192, 192))
+        self._original = _TileCanvas(QSize(192, 192))
+        self._original.setVisible(False)
+        self._strip = _TileCanvas(QSize(192, 90))
+        self._strip.setMaximumHeight(180)
+        self._strip.setToolTip(
+            "The same face moved along the selected direction; "
+            "the number under each image is its alpha"
+        )
+        self._strip_title = QLabel("Selected direction at several alphas:")
+        self._strip_title.setVisible(False)
+        self._strip.setVisible(False)
+
+        self._seed = QSpinBox()
+        self._seed.setRange(0, SEED_MAX)
+        self._seed.setMinimumWidth(self._seed.fontMetrics().horizontalAdvance("2147483647") + 40)
+        self._seed.setKeyboardTracking(False)  # one render per typed number, not per digit
+        self._seed.setToolTip("Random seed of the latent z: each seed is a different face")
+        self._prev = QPushButton("&Prev")
+        self._prev.setToolTip("Previous seed")
+        self._next = QPushButton("&Next")
+        self._next.setToolTip("Next seed")
+        self._random = QPushButton("R&andom")
+        self._random.setToolTip("Jump to a random seed")
+        self._psi = QSlider(Qt.Orientation.Horizontal)
+        self._psi.setRange(0, 100)
+        self._psi.setPageStep(10)
+        self._psi.setMinimumWidth(120)
+        self._psi.setToolTip(
+            "Truncation ψ: pulls the latent towards the average latent "
+            "(w̄, or 0 for z). 1.00 leaves it as sampled, 0.00 gives the "
+            "average face; lower values look more typical, less varied"
+        )
+        self._psi_value = QLabel()
+        self._psi_value.setMinimumWidth(self._psi_value.fontMetrics().horizontalAdvance("0.00"))
+        self._show_original = QCheckBox("Show &original")
+        self._show_original.setToolTip("Show the unedited image beside the edited one")
+
+        self._build_layout()
+        self._seed.valueChanged.connect(self._on_seed_value_changed)
+        self._prev.clicked.connect(self._on_prev_clicked)
+        self._next.clicked.connect(self._on_next_clicked)
+        self._random.clicked.connect(self._on_random_clicked)
+        self._psi.valueChanged.connect(self._on_psi_value_changed)
+        self._show_original.toggled.connect(self._on_show_original_toggled)
+        self._edited.painted.connect(self._on_edited_painted)
+        store.view_changed.connect(self._on_store_view_changed)
+        self._on_store_view_changed()
+
+    def _build_layout(self) -> None:
+        images = QHBoxLayout()
+        images.addWidget(self._edited)
+        images.addWidget(self._original)
+        seed_label = QLabel("&Seed:")
+        seed_label.setBuddy(self._seed)
+        psi_label = QLabel("&Truncation ψ:")
+        psi_label.setBuddy(self._psi)
+        seed_row = QHBoxLayout()
+        for w in (seed_label, self._seed, self._prev, self._next, self._random):
+            seed_row.addWidget(w)
+        seed_row.addStretch(1)
+        view_row = QHBoxLayout()
+        for w in (psi_label, self._psi, self._psi_value):
+            view_row.addWidget(w)
+        view_row.addSpacing(12)
+        view_row.addWidget(self._show_original)
+        layout = QVBoxLayout(self)
+        layout.addLayout(images, stretch=4)
+        layout.addWidget(self._strip_title)
+        layout.addWidget(self._strip, stretch=1)
+        layout.addLayout(seed_row)
+        layout.addLayout(view_row)
+
+    # -- public ------------------------------------------------------------------------------
+    def set_images(
+        self, edited: np.ndarray, original: np.ndarray | None = None, request_id: int | None = None
+    ) -> None:
+        """Show a rendered result; ``image_shown(request_id)`` follows once it is painted."""
+        self._edited.set_tiles([array_to_pixmap(edited)])
+        if original is not self._shown_original:  # the renderer reuses its cached array
+            self._shown_original = original
+            self._original.set_tiles([array_to_pixmap(original)] if original is not None else [])
+        self._update_captions()
+        self._pending_id = request_id
+        if request_id is not None and not self._edited.isVisible():
+            self._on_edited_painted()  # nothing will be painted; report it as set
+
+    def set_strip(self, strip: np.ndarray | None, alphas: list[float]) -> None:
+        """Show the selected direction at ``alphas``: ``strip`` is (n, H, W, 3) tiles or one
+        (H, n·W, 3) row; None hides the strip."""
+        if strip is self._shown_strip and alphas == self._strip_alphas:
+            return  # unchanged: the renderer hands back its cached strip
+        self._shown_strip, self._strip_alphas = strip, list(alphas)
+        if strip is None or not alphas:
+            self._strip.set_tiles([])
+            self._strip.setVisible(False)
+            self._strip_title.setVisible(False)
+            return
+        tiles = list(strip) if strip.ndim == 4 else np.array_split(strip, len(alphas), axis=1)
+        if len(tiles) != len(alphas):
+            raise ValueError(f"strip has {len(tiles)} images but {len(alphas)} alphas")
+        self._strip.set_tiles(
+            [array_to_pixmap(t) for t in tiles], [f"α = {a:+g}" if a else "α = 0" for a in alphas]
+        )
+        self._strip.setVisible(True)
+        self._strip_title.setVisible(True)
+
+    def current_pixmap(self) -> QPixmap | None:
+        """The edited image as shown (before scaling), or None before the first result."""
+        tiles = self._edited.tiles()
+        return tiles[0] if tiles else None
+
+    def original_pixmap(self) -> QPixmap | None:
+        tiles = self._original.tiles()
+        return tiles[0] if tiles else None
+
+    def strip_pixmaps(self) -> list[QPixmap]:
+        return self._strip.tiles()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _update_captions(self) -> None:
+        both = self._original.isVisibleTo(self)
+        for canvas, caption in ((self._edited, "Edited"), (self._original, "Original")):
+            canvas.set_tiles(canvas.tiles(), [caption] if both and canvas.tiles() else [])
+
+    # -- slots -------------------------------------------------------------------------------
+    def _on_edited_painted(self) -> None:
+        if self._pending_id is not None:
+            request_id, self._pending_id = self._pending_id, None
+            self.image_shown.emit(request_id)
+
+    def _on_seed_value_changed(self, value: int) -> None:
+        self._store.set_seed(value)
+
+    def _on_prev_clicked(self) -> None:
+        self._store.set_seed((self._seed.value() - 1) % (SEED_MAX + 1))
+
+    def _on_next_clicked(self) -> None:
+        self._store.set_seed((self._seed.value() + 1) % (SEED_MAX + 1))
+
+    def _on_random_clicked(self) -> None:
+        self._store.set_seed(random.randint(0, SEED_MAX))
+
+    def _on_psi_value_changed(self, value: int) -> None:
+        self._psi_value.setText(f"{value / 100:.2f}")
+        self._store.set_truncation(value / 100)
+
+    def _on_show_original_toggled(self, checked: bool) -> None:
+        self._original.setVisible(checked)
+        self._update_captions()
+
+    def _on_store_view_changed(self) -> None:
+        self._seed.blockSignals(True)
+        self._seed.setValue(min(self._store.seed, SEED_MAX))
+        self._seed.blockSignals(False)
+        self._psi.blockSignals(True)
+        self._psi.setValue(round(self._store.truncation * 100))
+        self._psi.blockSignals(False)
+        self._psi_value.setText(f"{self._store.truncation:.2f}")

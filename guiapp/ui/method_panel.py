@@ -1,0 +1,266 @@
+"""Choose a discovery method and its parameters, then ask for a run.
+
+GANSpace (Härkönen et al., NeurIPS 2020) runs PCA on sampled latents or activations; SeFa
+(Shen & Zhou, CVPR 2021) factorises the weights that read the latent, optionally only
+those of some layers; LatentCLR (Yüksel et al., ICCV 2021) is shown but not runnable yet.
+The panel emits ``run_requested``; the main window starts the job and calls
+``set_running``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledRangeSlider
+
+from guiapp.core.types import LayerRange
+from guiapp.ui.session_store import SessionStore
+
+PRESETS = ("All", "Coarse", "Middle", "Fine", "Custom")
+METHODS = ("ganspace", "sefa", "latentclr")
+SEED_MAX = 2**31 - 1
+
+
+def layer_preset(name: str, num_ws: int) -> LayerRange:
+    """The layers a preset names, for a generator with ``num_ws`` per-layer latents.
+
+    Coarse is the first quarter (at most layers 0-3, StyleGAN's 4²-8² resolutions),
+    middle the next as many, fine the rest: 0-3 / 4-7 / 8-17 for 18 latents. With too few
+    layers to split, a preset falls back to something non-empty (all layers for 1).
+    """
+    if num_ws < 1:
+        raise ValueError(f"num_ws must be at least 1, not {num_ws}")
+    key = name.strip().lower()
+    if key not in ("all", "coarse", "middle", "fine"):
+        raise ValueError(f"unknown layer preset {name!r} (have: All, Coarse, Middle, Fine)")
+    if key == "all" or num_ws == 1:
+        return LayerRange.all(num_ws)
+    coarse_stop = min(4, math.ceil(num_ws / 4))
+    middle_stop = min(2 * coarse_stop, num_ws - 1)
+    if key == "coarse":
+        return LayerRange(0, coarse_stop)
+    if key == "fine":
+        return LayerRange(max(middle_stop, 1), num_ws)
+    if middle_stop <= coarse_stop:  # 2 layers: no room for a middle band
+        return LayerRange.all(num_ws)
+    return LayerRange(coarse_stop, middle_stop)
+
+
+def _spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setSingleStep(step)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    return box
+
+
+class MethodPanel(QWidget):
+    """One tab per method with its parameters, and a Run button."""
+
+    run_requested = Signal(str, dict)
+
+    def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._running = False
+        self._tabs = QTabWidget()
+        self._tabs.addTab(self._ganspace_page(), "GANSpace")
+        self._tabs.addTab(self._sefa_page(), "SeFa")
+        self._tabs.addTab(self._latentclr_page(), "LatentCLR")
+        self._tabs.setTabToolTip(0, "PCA of sampled latents (or of a layer's activations)")
+        self._tabs.setTabToolTip(1, "Closed-form factorisation of the generator's weights")
+        self._tabs.setTabToolTip(2, "Contrastive learning of directions (not available yet)")
+        self._run = QPushButton("&Run")
+        self._run.setToolTip("Find directions with the chosen method and parameters")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._tabs)
+        layout.addWidget(self._run, alignment=Qt.AlignmentFlag.AlignRight)
+
+        self._run.clicked.connect(self._on_run_clicked)
+        self._tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self._preset.currentTextChanged.connect(self._on_preset_text_changed)
+        store.model_changed.connect(self._on_store_model_changed)
+        self._on_store_model_changed()
+
+    # -- pages -------------------------------------------------------------------------------
+    def _ganspace_page(self) -> QWidget:
+        page = QWidget()
+        self._gs_k = _spin(
+            1,
+            512,
+            50,
+            "How many principal components to keep, ranked by explained variance (count)",
+        )
+        self._gs_samples = _spin(
+            1_000,
+            10_000_000,
+            100_000,
+            "How many random latents PCA is computed from (count); more "
+            "gives steadier components but takes longer",
+            step=1_000,
+        )
+        self._gs_seed = _spin(
+            0,
+            SEED_MAX,
+            0,
+            "Random seed for sampling those latents; the same seed gives the same directions",
+        )
+        self._gs_layer = QComboBox()
+        self._gs_layer.setToolTip(
+            "Layer whose activations PCA runs on, for generators without "
+            "a mapping network (the result is regressed back to z)"
+        )
+        self._gs_layer.setPlaceholderText("(from the model)")
+        self._gs_form = QFormLayout(page)
+        self._gs_form.addRow("Directions (&k):", self._gs_k)
+        self._gs_form.addRow("Samples (N):", self._gs_samples)
+        self._gs_form.addRow("Seed:", self._gs_seed)
+        self._gs_form.addRow("Feature &layer:", self._gs_layer)
+        return page
+
+    def _sefa_page(self) -> QWidget:
+        page = QWidget()
+        self._sefa_k = _spin(
+            1,
+            512,
+            20,
+            "How many directions to keep, ranked by eigenvalue (count; at most the latent size)",
+        )
+        self._preset = QComboBox()
+        self._preset.addItems(PRESETS)
+        self._preset.setToolTip(
+            "Which per-layer latents' weights SeFa factorises: coarse "
+            "layers change pose and shape, middle ones features, fine ones "
+            "colour and texture"
+        )
+        self._range = QLabeledRangeSlider(Qt.Orientation.Horizontal)
+        self._range.setToolTip("Custom layer range, both ends included (layer numbers from 0)")
+        self._range_text = QLabel()
+        form = QFormLayout(page)
+        form.addRow("Directions (&k):", self._sefa_k)
+        form.addRow("La&yers:", self._preset)
+        form.addRow("", self._range)
+        form.addRow("", self._range_text)
+        self._range.valueChanged.connect(self._on_range_value_changed)
+        return page
+
+    def _latentclr_page(self) -> QWidget:
+        page = QWidget()
+        note = QLabel(
+            "LatentCLR learns directions by contrastive training on a layer's "
+            "features. It is not available in this version yet."
+        )
+        note.setWordWrap(True)
+        form = QFormLayout(page)
+        form.addRow(note)
+        fields = QWidget()
+        inner = QFormLayout(fields)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addRow("Directions (k):", _spin(1, 512, 20, "How many directions to learn (count)"))
+        inner.addRow("Iterations:", _spin(1, 1_000_000, 10_000, "Training steps (count)"))
+        inner.addRow("Feature layer:", QComboBox())
+        fields.setEnabled(False)
+        form.addRow(fields)
+        return page
+
+    # -- public ------------------------------------------------------------------------------
+    def set_feature_layers(self, names: list[str]) -> None:
+        """Layers GANSpace can analyse (the model's ``feature_layers``); the first is chosen."""
+        self._gs_layer.clear()
+        self._gs_layer.addItems(names)
+        self._gs_layer.setCurrentIndex(0 if names else -1)
+
+    def set_running(self, running: bool) -> None:
+        """Block new runs while a job runs."""
+        self._running = running
+        self._update_run()
+
+    def current_method(self) -> str:
+        return METHODS[self._tabs.currentIndex()]
+
+    def params(self, method: str | None = None) -> dict[str, Any]:
+        """What a run of ``method`` (default: the open tab) would get: k, samples, seed,
+        layer, layers; keys a method does not use are None."""
+        method = method or self.current_method()
+        if method == "ganspace":
+            uses_layer = self._gs_form.isRowVisible(self._gs_layer) and self._gs_layer.count()
+            return {
+                "k": self._gs_k.value(),
+                "samples": self._gs_samples.value(),
+                "seed": self._gs_seed.value(),
+                "layer": self._gs_layer.currentText() if uses_layer else None,
+                "layers": None,
+            }
+        if method == "sefa":
+            return {
+                "k": self._sefa_k.value(),
+                "samples": None,
+                "seed": None,
+                "layer": None,
+                "layers": self._sefa_layers(),
+            }
+        raise ValueError(f"method {method!r} cannot run yet")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _sefa_layers(self) -> LayerRange | None:
+        """Half-open range from the inclusive slider; None for single-latent generators."""
+        if self._store.num_ws <= 1:
+            return None
+        first, last = (int(v) for v in self._range.value())
+        return LayerRange(first, last + 1)
+
+    def _update_run(self) -> None:
+        runnable = self.current_method() != "latentclr" and self._store.model_info is not None
+        self._run.setEnabled(runnable and not self._running)
+
+    # -- slots -------------------------------------------------------------------------------
+    def _on_store_model_changed(self) -> None:
+        info = self._store.model_info
+        num_ws = self._store.num_ws
+        self._gs_form.setRowVisible(self._gs_layer, info is None or info.w_dim is None)
+        if info is not None:
+            self._sefa_k.setMaximum(info.w_dim if info.w_dim is not None else info.z_dim)
+        multi = num_ws > 1
+        self._preset.setEnabled(multi)
+        self._range.setRange(0, max(num_ws - 1, 0))
+        self._on_preset_text_changed(self._preset.currentText())
+        self._update_run()
+
+    def _on_preset_text_changed(self, name: str) -> None:
+        num_ws = self._store.num_ws
+        custom = name == "Custom"
+        self._range.setEnabled(custom and num_ws > 1)
+        if not custom:
+            lr = layer_preset(name, num_ws)
+            self._range.setValue((lr.start, lr.stop - 1))
+        self._on_range_value_changed()
+
+    def _on_range_value_changed(self, *_: object) -> None:
+        lr = self._sefa_layers()
+        self._range_text.setText(
+            "Layer 0 (the only one)"
+            if lr is None
+            else f"Layers {lr.inclusive_text()} of 0-{self._store.num_ws - 1}"
+        )
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        self._update_run()
+
+    def _on_run_clicked(self) -> None:
+        method = self.current_method()
+        self.run_requested.emit(method, self.params(method))
