@@ -47,7 +47,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.store = SessionStore(self)
         self.runner = TaskRunner(self)
-        self.render_queue = RenderQueue(self._render, self)
+        self.render_queue = RenderQueue(self._render, self, show_intermediate=True)
         self.loaded: LoadedModel | None = None
         self.device = self.settings.device()
         self.last_error = ""

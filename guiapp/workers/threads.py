@@ -1,0 +1,53 @@
+"""Plumbing shared by the worker threads: a registry of live threads and user messages.
+
+The registry keeps a strong reference to every worker QThread we start until it has
+finished. That serves two ends: a running QThread is never garbage-collected (Qt aborts
+the process when a running thread object is destroyed), and tests can assert that no
+worker thread outlives the test that started it (``live_threads() == []``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QThread
+
+_lock = threading.Lock()
+_started: list[QThread] = []
+
+_MAX_DETAIL = 300
+
+
+def register(thread: QThread) -> None:
+    """Track a thread that was just started (call after ``thread.start()``)."""
+    with _lock:
+        _started[:] = [t for t in _started if t.isRunning()]
+        _started.append(thread)
+
+
+def live_threads() -> list[QThread]:
+    """Worker threads started by guiapp.workers that are still running."""
+    with _lock:
+        _started[:] = [t for t in _started if t.isRunning()]
+        return list(_started)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    # torch.OutOfMemoryError (and torch.cuda's alias) by name, so torch need not be imported.
+    return isinstance(exc, MemoryError) or any(
+        cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the user: exception type and text, or a plain out-of-memory notice."""
+    text = " ".join(str(exc).split())
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if len(detail) > _MAX_DETAIL:
+        detail = detail[: _MAX_DETAIL - 1] + "…"
+    if _is_out_of_memory(exc):
+        return (
+            f"The device ran out of memory ({detail}). "
+            "Try fewer samples, a smaller batch or a smaller model."
+        )
+    return detail
