@@ -13,8 +13,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from guiapp.core.types import ModelInfo
-from guiapp.core.types import DirectionSet, Edit, LayerRange, Session
+from guiapp.core.types import DirectionSet, Edit, LayerRange, ModelInfo, Session
 
 DEFAULT_ALPHA_LIMIT = 5.0
 
@@ -27,13 +26,14 @@ class _SetValue(QUndoCommand):
     def __init__(self, store: SessionStore, kind: str, index: int, old: Any, new: Any) -> None:
         super().__init__(f"{kind} of direction {index}")
         self.store, self.kind, self.index, self.old, self.new = store, kind, index, old, new
+        self.gesture = store.gesture
 
     def id(self) -> int:
         return self._ids[self.kind]
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         mergeable = (isinstance(other, _SetValue) and other.kind == self.kind != "label"
-                     and other.index == self.index)
+                     and other.index == self.index and other.gesture == self.gesture)
         if not mergeable:
             return False
         self.new = other.new
@@ -66,6 +66,7 @@ class SessionStore(QObject):
         self._layers: list[LayerRange] = []
         self.selected = -1
         self.undo_stack = QUndoStack(self)
+        self.gesture = 0  # slider moves within one gesture (drag) merge into one undo step
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -117,6 +118,7 @@ class SessionStore(QObject):
     # -- model, directions, view -------------------------------------------------------------
     def set_model(self, ref: str, info: ModelInfo) -> None:
         """Switch model; directions that cannot apply to it (other latent size) are dropped."""
+        old_num_ws = self.num_ws
         self.model_ref, self.model_info = ref, info
         ds = self.direction_set
         latent_dim = info.w_dim if info.w_dim is not None else info.z_dim
@@ -124,6 +126,8 @@ class SessionStore(QObject):
         if ds is not None and (ds.dim != latent_dim or ds.space != space):
             self.set_direction_set(None)
         else:
+            if info.num_ws != old_num_ws:
+                self.undo_stack.clear()  # stored layer ranges may not fit the new model
             self._layers = [lr if lr.stop <= info.num_ws else LayerRange.all(info.num_ws)
                             for lr in self._layers]
         self.model_changed.emit()
@@ -172,6 +176,10 @@ class SessionStore(QObject):
         self.set_direction_set(session.direction_set, session.edits)
 
     # -- undoable edits ----------------------------------------------------------------------
+    def end_gesture(self) -> None:
+        """Close the current drag or typing gesture: the next change is a new undo step."""
+        self.gesture += 1
+
     def set_alpha(self, index: int, alpha: float) -> None:
         if alpha != self._alphas[index]:
             self.undo_stack.push(_SetValue(self, "alpha", index, self._alphas[index], alpha))

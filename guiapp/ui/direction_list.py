@@ -1,0 +1,245 @@
+"""The list of discovered directions: one ``DirectionRow`` each, under a "Reset all" header.
+
+A set can hold hundreds of directions (GANSpace on a 512-wide w) and a row costs a few
+milliseconds to build, so rows are built when they scroll into view: until then an empty
+placeholder of the same height holds the place. The store's selection is highlighted and
+kept in view; Up and Down move it from anywhere in the list (sliders and number boxes
+keep their own arrow keys).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from guiapp.ui.direction_row import DirectionRow
+
+if TYPE_CHECKING:
+    from guiapp.ui.session_store import SessionStore
+
+PLACEHOLDER_TEXT = "Run a method to discover directions"
+_METHOD_NAMES = {"ganspace": "GANSpace", "sefa": "SeFa", "latentclr": "LatentCLR"}
+_ARROW_STEPS = {
+    Qt.Key.Key_Up: -1,
+    Qt.Key.Key_Down: 1,
+    Qt.Key.Key_PageUp: -10,
+    Qt.Key.Key_PageDown: 10,
+}
+
+
+class DirectionList(QWidget):
+    """Scrollable rows for every direction of the store's current set."""
+
+    def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._slots: list[QWidget] = []  # a DirectionRow, or a placeholder until built
+        self._column: QVBoxLayout | None = None
+        self._row_height = 0
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        self.title = QLabel("Directions")
+        self.reset_all_button = QPushButton("Reset all")
+        self.reset_all_button.setToolTip(
+            "Set every alpha to 0 and every layer range to its default (Ctrl+Z undoes it)"
+        )
+        header = QHBoxLayout()
+        header.setContentsMargins(6, 0, 0, 0)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.reset_all_button)
+
+        self.placeholder = QLabel(PLACEHOLDER_TEXT)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        hint = self.placeholder.palette()  # greyed like a line edit's placeholder text
+        hint.setColor(QPalette.ColorRole.WindowText, hint.color(QPalette.ColorRole.PlaceholderText))
+        self.placeholder.setPalette(hint)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.installEventFilter(self)
+        self.scroll_area.viewport().installEventFilter(self)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self.placeholder)
+        self._stack.addWidget(self.scroll_area)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(header)
+        layout.addWidget(self._stack, 1)
+
+        self.reset_all_button.clicked.connect(self._on_reset_all_button_clicked)
+        self.scroll_area.verticalScrollBar().valueChanged.connect(self._on_scroll_bar_moved)
+        store.directions_changed.connect(self._on_store_directions_changed)
+        store.selection_changed.connect(self._on_store_selection_changed)
+        self._on_store_directions_changed()
+
+    # -- reading ---------------------------------------------------------------------------
+    def row_count(self) -> int:
+        return len(self._slots)
+
+    def row(self, index: int) -> DirectionRow:
+        """Row ``index``, built now if it has not been scrolled into view yet."""
+        slot = self._slots[index]
+        if isinstance(slot, DirectionRow):
+            return slot
+        assert self._column is not None
+        row = DirectionRow(self.store, index)
+        row.setFixedHeight(self._row_height)
+        self._column.replaceWidget(slot, row)
+        previous = slot  # a built row joins the Tab order where its placeholder was
+        for widget in row.tab_order():
+            QWidget.setTabOrder(previous, widget)
+            previous = widget
+        if slot.isVisible():
+            row.show()  # now, not after the next event-loop turn: no blank flash
+        slot.hide()
+        slot.deleteLater()
+        self._slots[index] = row
+        return row
+
+    def built_rows(self) -> list[DirectionRow]:
+        """The rows built so far (the others are placeholders)."""
+        return [s for s in self._slots if isinstance(s, DirectionRow)]
+
+    # -- store -> widget -------------------------------------------------------------------
+    def _on_store_directions_changed(self) -> None:
+        for old in self.built_rows():
+            old.disconnect_store()
+        old_container = self.scroll_area.takeWidget()
+        if old_container is not None:
+            old_container.deleteLater()
+
+        container = QWidget()
+        self._column = QVBoxLayout(container)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        k = len(self.store)
+        self._slots = []
+        if k:
+            first = DirectionRow(self.store, 0)
+            first.ensurePolished()  # the style may change sizes
+            self._row_height = first.sizeHint().height()
+            first.setFixedHeight(self._row_height)
+            self._slots.append(first)
+        for _ in range(1, k):
+            slot = QWidget()
+            slot.setFixedHeight(self._row_height)
+            slot.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab builds the row and enters it
+            slot.installEventFilter(self)
+            self._slots.append(slot)
+        for slot in self._slots:
+            self._column.addWidget(slot)
+        self._column.addStretch(1)
+        self.scroll_area.setWidget(container)
+        self._build_visible_rows()
+
+        ds = self.store.direction_set
+        self._stack.setCurrentWidget(self.scroll_area if k else self.placeholder)
+        self.reset_all_button.setEnabled(bool(k))
+        if ds is None or not k:
+            self.title.setText("Directions")
+        else:
+            method = _METHOD_NAMES.get(ds.method, ds.method)
+            self.title.setText(f"Directions: {k} from {method} in {ds.space}")
+
+    def _on_store_selection_changed(self, index: int) -> None:
+        if not 0 <= index < len(self._slots):
+            return
+        self.row(index)  # built, so that it shows the highlight once scrolled to
+        # Scrolling under a pressed mouse would pull the row away from the pointer.
+        if QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+            self._scroll_to(index)
+
+    def _scroll_to(self, index: int) -> None:
+        """Bring row ``index`` fully into view (by arithmetic: the layout may be pending)."""
+        bar = self.scroll_area.verticalScrollBar()
+        top, height = index * self._row_height, self._row_height
+        view = self.scroll_area.viewport().height()
+        if top < bar.value():
+            bar.setValue(top)
+        elif top + height > bar.value() + view:
+            bar.setValue(top + height - view)
+
+    def _on_scroll_bar_moved(self, _value: int) -> None:
+        self._build_visible_rows()
+
+    def _build_visible_rows(self) -> None:
+        """Build the rows in view and half a screen around them."""
+        if not self._slots or self._row_height <= 0:
+            return
+        view = max(self.scroll_area.viewport().height(), self._row_height)
+        top = self.scroll_area.verticalScrollBar().value() - view // 2
+        first = max(0, top // self._row_height)
+        last = min(len(self._slots), math.ceil((top + 2 * view) / self._row_height) + 1)
+        for i in range(first, last):
+            self.row(i)
+
+    # -- widget -> store -------------------------------------------------------------------
+    def _on_reset_all_button_clicked(self) -> None:
+        self.store.reset_all()
+
+    def move_selection(self, step: int) -> None:
+        """Select the row ``step`` away from the selected one; the focus moves along."""
+        if not self._slots:
+            return
+        current = max(self.store.selected, 0)
+        target = min(max(current + step, 0), len(self._slots) - 1)
+        focus = QApplication.focusWidget()
+        inside = focus is not None and focus is not self and self.isAncestorOf(focus)
+        self.store.select(target)
+        row = self.row(target)
+        if inside and isinstance(focus, DirectionRow):
+            row.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif inside:
+            row.edit_label()  # keep typing names down the list
+        self._scroll_to(target)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._handle_arrow(event):
+            super().keyPressEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if watched is self.scroll_area and isinstance(event, QKeyEvent):
+            # Arrows a row leaves unused bubble up to the scroll area, which would scroll.
+            if kind == QEvent.Type.KeyPress and self._handle_arrow(event):
+                return True
+        elif watched is self.scroll_area.viewport():
+            if kind == QEvent.Type.Resize:
+                self._build_visible_rows()
+        elif (
+            kind == QEvent.Type.FocusIn and isinstance(watched, QWidget) and watched in self._slots
+        ):
+            self.row(self._slots.index(watched)).edit_label()  # Tab reached an unbuilt row
+        return super().eventFilter(watched, event)
+
+    def _handle_arrow(self, event: QKeyEvent) -> bool:
+        step = _ARROW_STEPS.get(Qt.Key(event.key()))
+        if step is None or event.modifiers() not in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.KeypadModifier,
+        ):
+            return False
+        if isinstance(QApplication.focusWidget(), QAbstractSlider | QAbstractSpinBox):
+            return False  # it ignored the key, at the end of its range: leave it be
+        self.move_selection(step)
+        return True

@@ -1,0 +1,251 @@
+"""Bar chart of how much each direction of the current set matters, plus a training loss.
+
+The bars show what the method ranked by: GANSpace's explained-variance ratio (in %, with
+the ratio along random directions as a dashed baseline, so components above it carry
+structure), SeFa's eigenvalues, or LatentCLR's statistic. Clicking a bar selects its
+direction in the store; the store's selection is drawn in another colour. LatentCLR's
+loss history is shown in a second, small plot below while it trains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from guiapp.ui.session_store import SessionStore
+
+pg.setConfigOptions(antialias=True)
+
+BAR_COLOR = QColor("#7ea6d8")
+SELECTED_BAR_COLOR = QColor("#e8710a")
+BASELINE_COLOR = QColor("#c0392b")
+BAR_WIDTH = 0.8
+
+# plot kind -> (left axis label, how one value reads in the caption)
+_KINDS: dict[str, tuple[str, str]] = {
+    "explained_variance": ("Explained variance (%)", "{:.3g} % of the variance"),
+    "eigenvalues": ("Eigenvalue", "eigenvalue {:.4g}"),
+    "latentclr": ("Score", "score {:.4g}"),
+}
+
+
+class RankingPlot(QWidget):
+    """Scores of the store's direction set as bars; click a bar to select a direction."""
+
+    def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self._values = np.zeros(0)
+        self._kind = ""
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setToolTip("Click a bar to select its direction (Left/Right move the selection)")
+
+        self.plot_widget = self._make_plot_widget()
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.setMouseEnabled(x=True, y=False)
+        self.plot_item.setLabel("bottom", "Direction")
+        self.plot_item.showGrid(y=True, alpha=0.25)
+        self.bars = pg.BarGraphItem(x=[0], height=[0], width=BAR_WIDTH)
+        self.bars.hide()
+        self.plot_item.addItem(self.bars)
+        pen = pg.mkPen(BASELINE_COLOR, width=1.5, style=Qt.PenStyle.DashLine)
+        self.baseline_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
+        self.baseline_line.hide()
+        self.plot_item.addItem(self.baseline_line)
+        # The legend sits top right, where ranked bars are short; a label on the line
+        # itself would run over the bars.
+        self.legend = self.plot_item.addLegend(offset=(-8, 8), labelTextColor=self._text_color())
+        self._legend_sample = pg.PlotDataItem(pen=pen)  # no data: only its legend entry
+        self.baseline_text = ""
+
+        self.loss_widget = self._make_plot_widget()
+        self.loss_widget.setFixedHeight(140)
+        self.loss_widget.getPlotItem().setLabel("left", "Training loss")
+        self.loss_widget.getPlotItem().setLabel("bottom", "Step")
+        self.loss_curve = self.loss_widget.plot([], pen=pg.mkPen(BAR_COLOR.darker(140), width=2))
+        self.loss_widget.hide()
+        self._loss: list[float] = []
+
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setContentsMargins(6, 0, 6, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.loss_widget)
+
+        self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        store.directions_changed.connect(self._on_store_directions_changed)
+        store.selection_changed.connect(self._on_store_selection_changed)
+        store.direction_changed.connect(self._on_store_direction_changed)
+        self._on_store_directions_changed()
+
+    def _make_plot_widget(self) -> pg.PlotWidget:
+        """A plot in the window's own colours (light background, text in the text colour)."""
+        palette = self.palette()
+        widget = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
+        widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to this widget
+        text = self._text_color()
+        for name in ("left", "bottom"):
+            axis = widget.getPlotItem().getAxis(name)
+            axis.setPen(pg.mkPen(palette.color(QPalette.ColorRole.Mid)))
+            axis.setTextPen(pg.mkPen(text))
+        return widget
+
+    def _text_color(self) -> QColor:
+        return self.palette().color(QPalette.ColorRole.WindowText)
+
+    # -- reading (for tests and the main window) -----------------------------------------
+    def bar_count(self) -> int:
+        return len(self._values)
+
+    def bar_values(self) -> np.ndarray:
+        """The heights drawn, in axis units (% for explained variance)."""
+        return self._values.copy()
+
+    def highlighted_index(self) -> int:
+        """The bar drawn in the selection colour, or -1."""
+        brushes = self.bars.opts.get("brushes") or []
+        for i, brush in enumerate(brushes[: len(self._values)]):
+            if pg.mkBrush(brush).color() == SELECTED_BAR_COLOR:
+                return i
+        return -1
+
+    def bar_at(self, x: float) -> int:
+        """The direction whose bar column contains data x, or -1."""
+        i = round(x)
+        return i if 0 <= i < len(self._values) and abs(x - i) <= 0.5 else -1
+
+    # -- store -> widget -------------------------------------------------------------------
+    def _on_store_directions_changed(self) -> None:
+        ds = self.store.direction_set
+        plot: dict[str, Any] = dict(ds.plot) if ds is not None else {}
+        self._kind = str(plot.get("kind", ""))
+        k = len(ds) if ds is not None else 0
+        values = np.asarray(plot.get("values", []), np.float64).ravel()
+        if len(values) < k:
+            values = ds.scores if ds is not None else np.zeros(0)
+        values = values[:k]
+        scale = 100.0 if self._kind == "explained_variance" else 1.0
+        self._values = values * scale
+
+        left, _ = _KINDS.get(self._kind, ("Score", ""))
+        self.plot_item.setLabel("left", str(plot.get("y_label", left)))
+        if k:
+            self.bars.setOpts(
+                x=np.arange(k),
+                height=self._values,
+                width=BAR_WIDTH,
+                brushes=self._brushes(),
+                pen=pg.mkPen(BAR_COLOR.darker(130)),
+            )
+            self.bars.show()
+        else:
+            self.bars.hide()
+        self.legend.clear()
+        baseline = plot.get("baseline")
+        if baseline is not None and k:
+            y = float(baseline) * scale
+            unit = " %" if scale == 100.0 else ""
+            self.baseline_line.setValue(y)
+            self.baseline_line.show()
+            self.baseline_text = f"random directions: {y:.3g}{unit}"
+            self.legend.addItem(self._legend_sample, self.baseline_text)
+        else:
+            self.baseline_line.hide()
+            self.baseline_text = ""
+        if "loss" in plot:
+            self.set_loss_curve(list(plot["loss"]))
+        elif ds is None or ds.method != "latentclr":
+            self.clear_loss_curve()
+        self.plot_item.enableAutoRange()
+        self._show_caption()
+
+    def _on_store_selection_changed(self, index: int) -> None:
+        if len(self._values):
+            self.bars.setOpts(brushes=self._brushes())
+        self._show_caption()
+
+    def _on_store_direction_changed(self, index: int) -> None:
+        if index == self.store.selected:
+            self._show_caption()  # its label may have changed
+
+    def _brushes(self) -> list[QColor]:
+        colors = [BAR_COLOR] * len(self._values)
+        if 0 <= self.store.selected < len(colors):
+            colors[self.store.selected] = SELECTED_BAR_COLOR
+        return colors
+
+    def _show_caption(self) -> None:
+        i = self.store.selected
+        if not len(self._values):
+            self.caption.setText("No directions yet: run a method to rank some.")
+        elif not 0 <= i < len(self._values):
+            self.caption.setText("Click a bar to select its direction.")
+        else:
+            label = self.store.label(i)
+            name = f"Direction {i}" + (f" \u201c{label}\u201d" if label else "")
+            _, fmt = _KINDS.get(self._kind, ("", "score {:.4g}"))
+            text = f"{name}: {fmt.format(self._values[i])}"
+            if self.baseline_text:
+                text += f" ({self.baseline_text})"
+            self.caption.setText(text)
+
+    # -- widget -> store -------------------------------------------------------------------
+    def _on_scene_clicked(self, event: Any) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        view_box = self.plot_item.getViewBox()
+        if not view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        index = self.bar_at(view_box.mapSceneToView(event.scenePos()).x())
+        if index >= 0:
+            self.store.select(index)
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+
+    def _on_scene_mouse_moved(self, scene_pos: Any) -> None:
+        view_box = self.plot_item.getViewBox()
+        index = -1
+        if view_box.sceneBoundingRect().contains(scene_pos):
+            index = self.bar_at(view_box.mapSceneToView(scene_pos).x())
+        tip = f"Direction {index}: {self._values[index]:.4g}" if index >= 0 else ""
+        self.plot_widget.setToolTip(tip)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(Qt.Key(event.key()))
+        if step is None or not len(self._values):
+            super().keyPressEvent(event)
+            return
+        current = max(self.store.selected, 0)
+        self.store.select(min(max(current + step, 0), len(self._values) - 1))
+
+    # -- loss curve ------------------------------------------------------------------------
+    def set_loss_curve(self, values: Sequence[float]) -> None:
+        """Show a whole loss history (one value per training step)."""
+        self._loss = [float(v) for v in values]
+        self.loss_curve.setData(np.arange(len(self._loss)), np.asarray(self._loss))
+        self.loss_widget.show()
+
+    def append_loss(self, value: float) -> None:
+        """Add the newest training step's loss."""
+        self._loss.append(float(value))
+        self.loss_curve.setData(np.arange(len(self._loss)), np.asarray(self._loss))
+        self.loss_widget.show()
+
+    def loss_values(self) -> list[float]:
+        return list(self._loss)
+
+    def clear_loss_curve(self) -> None:
+        self._loss = []
+        self.loss_curve.setData([], [])
+        self.loss_widget.hide()
