@@ -39,10 +39,10 @@ def edit_offset(
     """(num_ws, D) float32 sum of all edit shifts, or None when no edit moves anything."""
     offset = None
     for edit in edits:
-        if edit.alpha == 0.0:
-            continue
         direction = direction_set.direction(edit.direction_index)
         layers = edit_layers(direction_set, edit, num_ws)
+        if edit.alpha == 0.0:
+            continue
         if offset is None:
             offset = np.zeros((num_ws, direction_set.dim), np.float64)
         offset[layers.start : layers.stop] += edit.alpha * direction.unit_scale * direction.vector

@@ -226,7 +226,11 @@ class DirectionRow(QWidget):
         self.set_selected(index == self.index)
 
     def disconnect_store(self) -> None:
-        """Stop listening to the store (before the list drops this row)."""
+        """Stop listening to the store and stop talking to it (before the list drops this
+        row): a focused label editor emits editingFinished when it is destroyed, which must
+        not rename a direction of the next set."""
+        for child in self.findChildren(QWidget):
+            child.blockSignals(True)
         self.store.direction_changed.disconnect(self._on_store_direction_changed)
         self.store.selection_changed.disconnect(self._on_store_selection_changed)
         self.store.model_changed.disconnect(self._on_store_model_changed)

@@ -1,0 +1,307 @@
+"""guiapp-cli: the headless commands over :mod:`guiapp.core` (models, info, discover, render,
+label), for power users, scripts and tests.
+
+Every user mistake ends as one line on stderr, ``guiapp-cli: error: ...``, and exit code 2,
+never a traceback; outputs are written atomically, so a failed command leaves no
+half-written file and never damages an existing one.
+
+Modules that import torch are imported inside the commands that need them, so
+``--help``, ``label`` and argument errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from guiapp.cli_args import EXIT_USAGE, PROG, TABLE_ROWS, build_parser, join_dash_values
+from guiapp.cli_progress import ProgressBar
+from guiapp.core.errors import ModelLoadError
+from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set, save_png
+from guiapp.core.types import DirectionSet, Edit, LayerRange
+
+if TYPE_CHECKING:
+    from guiapp.core.models.base import GeneratorModel
+
+EXIT_INTERRUPTED = 130
+
+
+# -- small helpers ------------------------------------------------------------------------
+
+
+def check_output(path: Path, suffix: str | None = None) -> None:
+    """Refuse an output path we cannot write before doing long work for it."""
+    if suffix and path.suffix.lower() != suffix:
+        raise ValueError(f"{path}: the output name must end in {suffix}")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name for the output")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: folder {path.parent} does not exist")
+
+
+def layers_json(layers: LayerRange | None) -> list[int] | None:
+    """Half-open ``[start, stop]``, as direction files store layer ranges."""
+    return None if layers is None else [layers.start, layers.stop]
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def upscale(image: np.ndarray, scale: int, resample: str) -> np.ndarray:
+    """(H, W, 3) uint8 -> (H*scale, W*scale, 3); nearest keeps pixels crisp."""
+    if scale == 1:
+        return image
+    mode = Image.Resampling.NEAREST if resample == "nearest" else Image.Resampling.LANCZOS
+    h, w = image.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), mode))
+
+
+def format_table(ds: DirectionSet, rows: int = TABLE_ROWS) -> str:
+    """The top ``rows`` directions: index, score, explained variance (GANSpace), unit
+    scale and label."""
+    ratios = None
+    if ds.plot.get("kind") == "explained_variance":
+        values = list(ds.plot.get("values") or [])
+        ratios = values if len(values) >= len(ds) else None
+    header = f"{'#':>4}  {'score':>12}"
+    header += f"  {'var %':>7}" if ratios is not None else ""
+    header += f"  {'scale':>9}  label"
+    lines = [header]
+    for i, direction in enumerate(ds.directions[:rows]):
+        line = f"{i:>4}  {direction.score:>12.5g}"
+        if ratios is not None:
+            line += f"  {100 * float(ratios[i]):>7.2f}"
+        line += f"  {direction.unit_scale:>9.4g}  {direction.label}"
+        lines.append(line.rstrip())
+    if len(ds) > rows:
+        lines.append(f"  ... and {len(ds) - rows} more")
+    if ratios is not None and "baseline" in ds.plot:
+        lines.append(f"random direction baseline: {100 * float(ds.plot['baseline']):.3f} %")
+    return "\n".join(lines)
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the built-in models."""
+    from guiapp.core.models.catalog import builtin_models
+
+    models = builtin_models()
+    rows = []
+    for m in models:
+        res = m.card.get("resolution", "?")
+        licence = m.card.get("licence", {})
+        licence_name = licence.get("name", "?") if isinstance(licence, dict) else str(licence)
+        rows.append((m.ref, f"{res}x{res}", licence_name, m.card.get("title", m.name)))
+    if not rows:
+        print("no built-in models found")
+        return 0
+    header = ("model", "size", "licence", "title")
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(3)]
+    for r in [header, *rows]:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """Print what a model is: format, sizes of its latent spaces, identity."""
+    from guiapp.core.models.registry import load_model
+
+    model = load_model(args.model)
+    info = model.info
+    fields = [
+        ("name", info.name),
+        ("format", info.format),
+        ("resolution", f"{info.resolution}x{info.resolution}"),
+        ("z_dim", info.z_dim),
+        ("w_dim", "none (no mapping network)" if info.w_dim is None else info.w_dim),
+        ("num_ws", info.num_ws),
+        ("edits in", f"{model.latent_space} ({model.latent_dim}-D)"),
+        ("sha256", info.model_id),
+    ]
+    for key, value in fields:
+        print(f"{key + ':':<12} {value}")
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Run a method, save the direction set and show the top of the ranking."""
+    from guiapp.core.methods import make_params, run_method
+    from guiapp.core.models.registry import load_model
+
+    out = Path(args.output)
+    check_output(out)
+    given = {"k": args.k, "samples": args.samples, "seed": args.seed, "layers": args.layers}
+    params = {key: value for key, value in given.items() if value is not None}
+    method = args.method.strip().lower()
+    make_params(method, params)  # fail on bad parameters before loading anything
+    model = load_model(args.model)
+    with ProgressBar(enabled=None if args.progress else False) as bar:
+        ds = run_method(model, method, params, progress=bar)
+    save_direction_set(out, ds)
+    print(format_table(ds, args.top))
+    print(f"saved {len(ds)} {ds.method} directions ({ds.space}, {ds.dim}-D) to {out}")
+    return 0
+
+
+def _resolve_edits(
+    model: GeneratorModel, ds: DirectionSet | None, edits: Sequence[Edit]
+) -> list[dict[str, Any]]:
+    """Check every edit against the set and model up front (even alpha 0, which the core
+    skips) and return them as metadata with the layers they really touch."""
+    from guiapp.core.edits import edit_layers
+
+    if edits and ds is None:
+        raise ValueError("--edit needs --directions FILE")
+    if ds is None:
+        return []
+    return [
+        {
+            "index": e.direction_index,
+            "alpha": e.alpha,
+            "layers": layers_json(edit_layers(ds, e, model.num_ws)),
+        }
+        for e in edits
+    ]
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    """Render one image, a strip along one direction, or a grid of directions x alphas."""
+    from guiapp.core.edits import check_compatible
+    from guiapp.core.models.registry import load_model
+    from guiapp.core.render import render_image
+
+    out = Path(args.output)
+    check_output(out, ".png")
+    if (args.strip is not None or args.grid is not None) and not args.directions:
+        raise ValueError("--strip and --grid need --directions FILE")
+    if args.layers is not None and args.strip is None:
+        raise ValueError("--layers goes with --strip (use INDEX=ALPHA@START-END for --edit)")
+    ds = load_direction_set(args.directions) if args.directions else None
+    model = load_model(args.model)
+    if ds is not None:
+        check_compatible(ds, model.latent_space, model.latent_dim)
+        if ds.model_id and ds.model_id != model.model_id:
+            _warn("these directions were found on another model file (sha256 differs)")
+    edits = list(args.edit or [])
+    meta: dict[str, Any] = {
+        "model": args.model,
+        "model_name": model.name,
+        "model_sha256": model.model_id,
+        "seed": args.seed,
+        "truncation": args.truncation,
+        "noise_mode": "const",
+        "edits": _resolve_edits(model, ds, edits),
+    }
+    if ds is not None:
+        meta["directions"] = Path(args.directions).name
+        meta["method"] = ds.method
+    if ds is not None and args.strip is not None:
+        image = _render_strip(model, ds, args, edits, meta)
+    elif ds is not None and args.grid is not None:
+        image = _render_grid(model, ds, args, edits, meta)
+    else:
+        image = render_image(model, args.seed, args.truncation, ds, edits)
+    if args.scale != 1:
+        image = upscale(image, args.scale, args.resample)
+        meta["scale"] = args.scale
+    save_png(out, image, meta)
+    print(f"saved {image.shape[1]}x{image.shape[0]} image to {out}")
+    return 0
+
+
+def _render_strip(
+    model: GeneratorModel,
+    ds: DirectionSet,
+    args: argparse.Namespace,
+    edits: Sequence[Edit],
+    meta: dict[str, Any],
+) -> np.ndarray:
+    """``--strip INDEX``: one row over ``--alphas``; records itself in ``meta``."""
+    from guiapp.core.edits import edit_layers
+    from guiapp.core.render import render_strip
+
+    layers = edit_layers(ds, Edit(args.strip, 0.0, args.layers), model.num_ws)
+    meta["strip"] = {"index": args.strip, "alphas": args.alphas, "layers": layers_json(layers)}
+    return render_strip(
+        model, args.seed, ds, args.strip, args.alphas, args.truncation, args.layers, edits
+    )
+
+
+def _render_grid(
+    model: GeneratorModel,
+    ds: DirectionSet,
+    args: argparse.Namespace,
+    edits: Sequence[Edit],
+    meta: dict[str, Any],
+) -> np.ndarray:
+    """``--grid [I,J,...]``: one row per direction (all by default); records itself in
+    ``meta``."""
+    from guiapp.core.render import render_grid
+
+    indices = args.grid or list(range(len(ds)))
+    if not indices:
+        raise ValueError("the direction set is empty: nothing to put in a grid")
+    for i in indices:
+        ds.direction(i)  # IndexError before any rendering
+    meta["grid"] = {"indices": indices, "alphas": args.alphas}
+    return render_grid(model, args.seed, ds, indices, args.alphas, args.truncation, edits)
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    """Name direction INDEX in a direction file, rewriting the file atomically."""
+    label = args.name.strip()
+    if "\n" in label or "\r" in label:
+        raise ValueError("a label must be one line")
+    path = Path(args.file)
+    ds = load_direction_set(path).with_label(args.index, label)
+    save_direction_set(path, ds)
+    shown = repr(label) if label else "no label"
+    print(f"direction {args.index} in {path} now has {shown}")
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        text = f"{where}: {exc.strerror}" if where else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+    parser = build_parser(
+        {
+            "models": cmd_models,
+            "info": cmd_info,
+            "discover": cmd_discover,
+            "render": cmd_render,
+            "label": cmd_label,
+        }
+    )
+    try:
+        args = parser.parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except (ModelLoadError, FileFormatError, ValueError, IndexError, OSError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,258 @@
+"""The command-line grammar of guiapp-cli: value parsers with one-line messages and the
+argparse parser. Kept apart from :mod:`guiapp.cli` so that module holds only behaviour.
+
+Value parsers raise ValueError; wrapped as argparse types they turn into usage errors
+(exit 2) that say what is wrong with the value, not just "invalid value".
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+from guiapp import __version__
+from guiapp.core.types import Edit, LayerRange
+
+PROG = "guiapp-cli"
+EXIT_USAGE = 2
+TABLE_ROWS = 10
+MAX_SCALE = 16
+MAX_ALPHAS = 64
+# Options whose values may start with "-" (``--alphas -3,3,7``, ``--edit=-1...``); argparse
+# would otherwise read such a value as an unknown option.
+DASH_VALUE_OPTIONS = ("--alphas", "--edit", "--layers")
+
+Handler = Callable[[argparse.Namespace], int]
+T = TypeVar("T")
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def parse_finite(text: str, what: str) -> float:
+    """A finite float, or ValueError naming ``what`` (nan and inf move nothing sensibly)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number, not {text!r}")
+    return value
+
+
+def parse_index(text: str, what: str = "direction index") -> int:
+    """A whole number >= 0 (indices, seeds), or ValueError naming ``what``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not a whole number") from None
+    if value < 0:
+        raise ValueError(f"{what} must be 0 or more, not {value}")
+    return value
+
+
+def parse_edit(text: str) -> Edit:
+    """``INDEX=ALPHA[@START-END]`` -> Edit; START-END is an inclusive layer range."""
+    spec, at, layers_text = text.partition("@")
+    index_text, eq, alpha_text = spec.partition("=")
+    if not eq:
+        raise ValueError(f"edit {text!r} is not INDEX=ALPHA[@START-END]")
+    index = parse_index(index_text.strip())
+    alpha = parse_finite(alpha_text.strip(), "alpha")
+    layers = LayerRange.parse_inclusive(layers_text) if at else None
+    return Edit(index, alpha, layers)
+
+
+def parse_alphas(text: str) -> list[float]:
+    """``START,STOP,COUNT`` -> ``linspace(START, STOP, COUNT)`` as a list of floats."""
+    parts = text.split(",")
+    if len(parts) != 3:
+        raise ValueError(f"alphas {text!r} is not START,STOP,COUNT (e.g. -3,3,7)")
+    start = parse_finite(parts[0].strip(), "alpha start")
+    stop = parse_finite(parts[1].strip(), "alpha stop")
+    try:
+        count = int(parts[2])
+    except ValueError:
+        raise ValueError(f"alpha count {parts[2]!r} is not a whole number") from None
+    if not 1 <= count <= MAX_ALPHAS:
+        raise ValueError(f"alpha count must be 1 to {MAX_ALPHAS}, not {count}")
+    return [float(a) for a in np.linspace(start, stop, count)]
+
+
+def parse_indices(text: str) -> list[int] | None:
+    """``all`` -> None (every direction), else a comma list such as ``0,1,2``."""
+    if text.strip().lower() == "all":
+        return None
+    return [parse_index(part.strip()) for part in text.split(",")]
+
+
+def _arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """Turn a ``parse_*`` function into an argparse type with our message, not argparse's."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def join_dash_values(argv: Sequence[str]) -> list[str]:
+    """Rewrite ``--alphas -3,3,7`` as ``--alphas=-3,3,7`` so argparse takes the value."""
+    out: list[str] = []
+    tokens = list(argv)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if token in DASH_VALUE_OPTIONS and nxt[:1] == "-" and nxt[1:2] in set("0123456789."):
+            out.append(f"{token}={nxt}")
+            i += 2
+        else:
+            out.append(token)
+            i += 1
+    return out
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line with our prefix (exit 2 as usual)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+
+
+# -- the parser ---------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    value = parse_index(text, "value")
+    if value < 1:
+        raise ValueError(f"value must be 1 or more, not {value}")
+    return value
+
+
+def _scale(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_SCALE:
+        raise ValueError(f"scale must be 1 to {MAX_SCALE}, not {value}")
+    return value
+
+
+def _truncation(text: str) -> float:
+    return parse_finite(text, "truncation")
+
+
+def _grid_indices(text: str) -> list[int]:
+    return parse_indices(text) or []
+
+
+def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
+    """The whole command line; ``handlers`` maps each command name to its function,
+    stored as ``args.func``."""
+    parser = CliParser(
+        prog=PROG,
+        description="Find and use interpretable directions in a pretrained GAN's latent space.",
+        epilog="A MODEL is builtin:NAME (see 'guiapp-cli models') or a model file.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("models", help="list the built-in models")
+    p.set_defaults(func=handlers["models"])
+
+    p = sub.add_parser("info", help="show a model's format, resolution and latent sizes")
+    p.add_argument("model", metavar="MODEL")
+    p.set_defaults(func=handlers["info"])
+
+    p = sub.add_parser("discover", help="find directions with GANSpace or SeFa and save them")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--method", required=True, help="sefa or ganspace")
+    p.add_argument("-k", type=_arg_type(_positive_int), help="how many directions to keep")
+    p.add_argument(
+        "--samples", type=_arg_type(_positive_int), help="GANSpace: how many latents to sample"
+    )
+    p.add_argument("--seed", type=_arg_type(parse_index), help="random seed (GANSpace)")
+    p.add_argument(
+        "--layers",
+        type=_arg_type(LayerRange.parse_inclusive),
+        metavar="START-END",
+        help="layers to analyse (inclusive; style-based models)",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="direction file")
+    p.add_argument(
+        "--top", type=_arg_type(parse_index), default=TABLE_ROWS, help="rows in the table"
+    )
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress bar (it only shows on a terminal anyway)",
+    )
+    p.set_defaults(func=handlers["discover"])
+
+    p = sub.add_parser(
+        "render",
+        help="render an edited image, a strip or a grid to PNG",
+        description="Render seed SEED with edits; --strip or --grid vary alpha along "
+        "directions (the --edit values are applied to every image first).",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--directions", metavar="FILE.npz", help="direction file from 'discover'")
+    p.add_argument("--seed", type=_arg_type(parse_index), required=True)
+    p.add_argument(
+        "--truncation",
+        type=_arg_type(_truncation),
+        default=1.0,
+        metavar="PSI",
+        help="pull towards the average latent (1 = none)",
+    )
+    p.add_argument(
+        "--edit",
+        type=_arg_type(parse_edit),
+        action="append",
+        metavar="INDEX=ALPHA[@START-END]",
+        help="move along direction INDEX by ALPHA units, on layers START-END (inclusive); "
+        "repeatable",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--strip", type=_arg_type(parse_index), metavar="INDEX", help="one row along INDEX"
+    )
+    mode.add_argument(
+        "--grid",
+        type=_arg_type(_grid_indices),
+        nargs="?",
+        const=[],
+        metavar="I,J,...",
+        help="one row per direction (all when no list is given)",
+    )
+    p.add_argument(
+        "--alphas",
+        type=_arg_type(parse_alphas),
+        default=parse_alphas("-3,3,7"),
+        metavar="START,STOP,COUNT",
+        help="alphas for --strip/--grid: linspace(START, STOP, COUNT); default -3,3,7",
+    )
+    p.add_argument(
+        "--layers",
+        type=_arg_type(LayerRange.parse_inclusive),
+        metavar="START-END",
+        help="--strip: layers to move (inclusive); default: the direction's own",
+    )
+    p.add_argument("--scale", type=_arg_type(_scale), default=1, help="upscale by N")
+    p.add_argument("--resample", choices=("nearest", "lanczos"), default="nearest")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.png")
+    p.set_defaults(func=handlers["render"])
+
+    p = sub.add_parser("label", help="name a direction in a direction file")
+    p.add_argument("file", metavar="FILE.npz")
+    p.add_argument("index", metavar="INDEX", type=_arg_type(parse_index))
+    p.add_argument("name", metavar="NAME", help="the label ('' clears it)")
+    p.set_defaults(func=handlers["label"])
+    return parser

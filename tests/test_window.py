@@ -1,0 +1,116 @@
+"""Smoke test of the whole window on the built-in model, through the real worker threads."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from guiapp.core.io import read_png_metadata
+from guiapp.ui.main_window import MainWindow
+from guiapp.ui.settings import AppSettings
+from guiapp.workers import live_threads
+
+
+def pixels(window: MainWindow) -> np.ndarray | None:
+    pixmap = window.image_view.current_pixmap()
+    if pixmap is None or pixmap.isNull():
+        return None
+    image = pixmap.toImage()
+    return np.array(image.constBits(), copy=True)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = MainWindow(settings=AppSettings(tmp_path / "config"), offer_restore=False)
+    win.show()
+    with qtbot.waitSignal(win.model_ready, timeout=60_000):
+        win.open_model()
+    qtbot.waitUntil(lambda: pixels(win) is not None, timeout=10_000)
+    yield win
+    win.close()
+
+
+def test_discover_edit_save_and_restore(window, qtbot, tmp_path):
+    store = window.store
+    assert window.picker.isEnabled() and store.model_info.resolution == 64
+    window.run_method("sefa", {"k": 8})
+    qtbot.waitUntil(lambda: len(store) == 8, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
+    assert window.plot.bar_count() == 8
+
+    before = pixels(window)
+    row = window.direction_list.row(0)
+    row.alpha_slider.setValue(row.alpha_slider.maximum())  # the user drags to the end
+    assert store.alpha(0) > 0
+    qtbot.waitUntil(lambda: not np.array_equal(pixels(window), before), timeout=10_000)
+
+    row.label_edit.setFocus()
+    row.label_edit.selectAll()
+    qtbot.keyClicks(row.label_edit, "head turn")
+    qtbot.keyClick(row.label_edit, Qt.Key.Key_Return)
+    assert store.label(0) == "head turn"
+
+    image_path = tmp_path / "edited.png"
+    window.files.save_image(path=str(image_path))
+    qtbot.waitUntil(image_path.exists, timeout=10_000)
+    meta = read_png_metadata(image_path)
+    assert meta["seed"] == store.seed
+    assert meta["edits"][0]["label"] == "head turn"
+    assert meta["edits"][0]["alpha"] == store.alpha(0)
+
+    session_path = tmp_path / "session.json"
+    assert window.files.save_session(str(session_path))
+    saved_alpha = store.alpha(0)
+    store.reset_all()
+    store.set_label(0, "")
+    assert store.alpha(0) == 0
+    window.files.open_session_file(session_path)
+    assert store.alpha(0) == saved_alpha, window.last_error
+    assert store.label(0) == "head turn", window.last_error
+    assert json.loads(session_path.read_text())["direction_set"]["meta"]["labels"][0] == (
+        "head turn")
+
+    window.close()
+    assert not live_threads()
+
+
+def test_bad_files_leave_the_state_alone(window, qtbot, tmp_path):
+    store = window.store
+    window.run_method("sefa", {"k": 4})
+    qtbot.waitUntil(lambda: len(store) == 4, timeout=30_000)
+    store.set_alpha(1, 2.0)
+
+    bad_session = tmp_path / "bad.json"
+    bad_session.write_text("{not json")
+    window.files.open_session_file(bad_session)
+    assert "not a guiapp session" in window.last_error
+    assert store.alpha(1) == 2.0 and len(store) == 4
+
+    hostile = tmp_path / "evil.pkl"
+    hostile.write_bytes(b"\x80\x04cos\nsystem\n(S'echo pwned'\ntR.")
+    window.open_model(str(hostile))
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=30_000)
+    assert window.last_error and window.loaded.ref == "builtin:dcgan-digiface"
+    assert len(store) == 4 and store.alpha(1) == 2.0
+
+    np.savez(tmp_path / "w.npz", vectors=np.eye(3, 512, dtype=np.float32),
+             scores=np.ones(3), meta=np.array(json.dumps({
+                 "format": "guiapp.directions", "version": 1, "method": "sefa", "space": "w",
+                 "labels": ["", "", ""], "layer_ranges": [None] * 3,
+                 "unit_scales": [1, 1, 1]})))
+    window.files.import_directions(str(tmp_path / "w.npz"))
+    assert "another model" in window.last_error
+    assert len(store) == 4
+
+
+def test_cancel_a_long_discovery(window, qtbot):
+    window.run_method("ganspace", {"k": 10, "samples": 2_000_000})
+    qtbot.waitUntil(window.cancel_button.isVisible, timeout=10_000)
+    with qtbot.waitSignal(window.runner.cancelled, timeout=30_000):
+        window.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
+    assert window.store.direction_set is None
+    assert window.status_label.text() == "Cancelled"
