@@ -278,12 +278,12 @@ def test_image_view_images_original_and_strip(qtbot):
     assert view.current_pixmap().toImage() != first
     assert view.current_pixmap().toImage().pixelColor(0, 0).red() == 250
 
-    assert not view._original.isVisible()
-    view._show_original.setChecked(True)
-    assert view._original.isVisible()
+    assert view._original.isVisible()  # shown by default
     assert view.original_pixmap().toImage().pixelColor(0, 0).red() == 200
     view._show_original.setChecked(False)
     assert not view._original.isVisible()
+    view._show_original.setChecked(True)
+    assert view._original.isVisible()
 
     assert not view._strip.isVisible()
     tiles = [_image(v, 32) for v in (0, 100, 200)]

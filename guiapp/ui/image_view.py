@@ -129,6 +129,7 @@ class ImageView(QWidget):
         self._random.clicked.connect(self._on_random_clicked)
         self._psi.valueChanged.connect(self._on_psi_value_changed)
         self._show_original.toggled.connect(self._on_show_original_toggled)
+        self._show_original.setChecked(True)  # comparing is the point of editing
         self._edited.painted.connect(self._on_edited_painted)
         store.view_changed.connect(self._on_store_view_changed)
         self._on_store_view_changed()
