@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import time
 
 from guiapp import __version__
 
@@ -20,6 +22,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-restore", action="store_true",
                     help="do not offer to restore the last session")
     ap.add_argument("--version", action="version", version=f"guiapp {__version__}")
+    ap.add_argument("--benchmark-startup", action="store_true", help=argparse.SUPPRESS)
     return ap.parse_args(argv)
 
 
@@ -30,11 +33,22 @@ def main(argv: list[str] | None = None) -> int:
 
     from guiapp.core.models.catalog import DEFAULT_MODEL
     from guiapp.ui.main_window import MainWindow
+    from guiapp.ui.settings import AppSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("guiapp")
     app.setOrganizationName("guiapp")
-    window = MainWindow(offer_restore=not (args.no_restore or args.session))
+    window = MainWindow(settings=AppSettings(os.environ.get("GUIAPP_CONFIG_DIR") or None),
+                        offer_restore=not (args.no_restore or args.session))
+    if args.benchmark_startup:  # print seconds from $GUIAPP_T0 to the first image, then quit
+        t0 = float(os.environ.get("GUIAPP_T0", time.time()))
+
+        def first_image(_request_id: int) -> None:
+            print(f"{time.time() - t0:.3f}", flush=True)
+            window.close()
+            app.quit()
+
+        window.image_view.image_shown.connect(first_image)
     if args.device:
         window.device = args.device
     window.show()

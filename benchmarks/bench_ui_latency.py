@@ -1,0 +1,174 @@
+"""Responsiveness of the real window, offscreen, on the built-in model.
+
+1. Slider latency: ``--changes`` alpha changes on direction 0's slider, one every
+   ``--interval-ms`` (default 8 ms: faster than a mouse drag delivers events); for each
+   change, the time until an image rendered for it (or for a later change) is painted.
+   Baseline in the same run: ``LiveRenderer.render`` alone for the same requests.
+   Targets: p50 <= 30 ms, p95 <= 60 ms.
+2. Event-loop stalls while GANSpace (N = ``--ganspace-samples``) runs in the worker: a 10 ms
+   timer ticks in the GUI thread; report the largest gap between ticks. Target: <= 100 ms.
+3. Start-up: ``python -m guiapp --benchmark-startup`` from process launch to the first image
+   painted, next to a bare PySide6 window shown from launch (baseline). Target: <= 3 s.
+
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui_latency
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication
+
+from guiapp.core.types import Edit
+from guiapp.ui.main_window import MainWindow
+from guiapp.ui.settings import AppSettings
+
+
+def pct(values: list[float]) -> dict[str, float]:
+    ms = np.asarray(values) * 1e3
+    return {"p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2),
+            "max_ms": round(float(ms.max()), 2), "n": len(values)}
+
+
+def wait_until(app: QApplication, predicate, timeout_s: float = 120) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+
+
+def open_window(app: QApplication) -> MainWindow:
+    win = MainWindow(settings=AppSettings(tempfile.mkdtemp()), offer_restore=False)
+    win.resize(1400, 880)
+    win.show()
+    win.open_model()
+    wait_until(app, lambda: win.loaded is not None and win.last_result is not None)
+    win.run_method("sefa", {"k": 20})
+    wait_until(app, lambda: len(win.store) == 20 and not win.runner.is_busy())
+    return win
+
+
+def slider_latency(app: QApplication, win: MainWindow, changes: int, interval_ms: int) -> dict:
+    slider = win.direction_list.row(0).alpha_slider
+    sent: dict[int, float] = {}  # request id -> time of the change
+    latencies: list[float] = []
+
+    def on_shown(request_id: int) -> None:
+        now = time.perf_counter()
+        for rid in [r for r in sent if r <= request_id]:
+            latencies.append(now - sent.pop(rid))
+
+    win.image_view.image_shown.connect(on_shown)
+    values = np.round(np.sin(np.linspace(0, 12 * np.pi, changes)) * slider.maximum())
+    state = {"i": 0}
+
+    def step() -> None:
+        i = state["i"]
+        if i >= changes:
+            timer.stop()
+            return
+        before = win.render_queue.latest_id
+        slider.setValue(int(values[i]) if int(values[i]) != slider.value() else int(values[i]) + 1)
+        if win.render_queue.latest_id != before:
+            sent[win.render_queue.latest_id] = time.perf_counter()
+        state["i"] += 1
+
+    timer = QTimer()
+    timer.timeout.connect(step)
+    timer.start(interval_ms)
+    wait_until(app, lambda: state["i"] >= changes and not sent, timeout_s=300)
+    win.image_view.image_shown.disconnect(on_shown)
+
+    renderer, request = win.loaded.renderer, win.current_request()
+    direct = []
+    for i in range(200):
+        edits = tuple(e for e in request.edits if e.direction_index != 0)
+        req = type(request)(**{**request.__dict__, "edits": (Edit(0, float(np.sin(i))), *edits)})
+        t0 = time.perf_counter()
+        renderer.render(req)
+        direct.append(time.perf_counter() - t0)
+    return {"changes": changes, "interval_ms": interval_ms, "window": pct(latencies),
+            "baseline_render_only": pct(direct)}
+
+
+def stall_during_ganspace(app: QApplication, win: MainWindow, samples: int) -> dict:
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    t0 = time.perf_counter()
+    win.run_method("ganspace", {"k": 50, "samples": samples})
+    wait_until(app, lambda: win.runner.is_busy())
+    wait_until(app, lambda: not win.runner.is_busy(), timeout_s=900)
+    timer.stop()
+    gaps = np.diff(ticks) * 1e3
+    return {"samples": samples, "job_s": round(time.perf_counter() - t0, 2),
+            "ticks": len(ticks), "max_gap_ms": round(float(gaps.max()), 1),
+            "p99_gap_ms": round(float(np.percentile(gaps, 99)), 1),
+            "directions": len(win.store)}
+
+
+BARE_WINDOW = """
+import sys, time, os
+from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtCore import QTimer
+app = QApplication([])
+w = QLabel('hello'); w.show()
+QTimer.singleShot(0, lambda: (print(time.time() - float(os.environ['GUIAPP_T0'])), app.quit()))
+app.exec()
+"""
+
+
+def startup() -> dict:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    cfg = tempfile.mkdtemp()
+    results = {}
+    for name, cmd in (("guiapp_first_image_s",
+                       [sys.executable, "-m", "guiapp", "--no-restore", "--benchmark-startup"]),
+                      ("baseline_bare_qt_window_s", [sys.executable, "-c", BARE_WINDOW])):
+        runs = []
+        for _ in range(3):
+            env["GUIAPP_T0"] = repr(time.time())
+            env["GUIAPP_CONFIG_DIR"] = cfg
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+            runs.append(float(out.stdout.strip().splitlines()[-1]))
+        results[name] = round(float(np.median(runs)), 3)
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--changes", type=int, default=500)
+    ap.add_argument("--interval-ms", type=int, default=8)
+    ap.add_argument("--ganspace-samples", type=int, default=100_000)
+    args = ap.parse_args()
+    app = QApplication.instance() or QApplication([])
+    win = open_window(app)
+    slider_latency(app, win, 50, args.interval_ms)  # warm-up: first paints, caches
+    result = {"benchmark": "ui_latency", "model": "builtin:dcgan-digiface",
+              "slider": slider_latency(app, win, args.changes, args.interval_ms)}
+    result["slider_fastest"] = slider_latency(app, win, args.changes, 0)
+    result["event_loop_during_ganspace"] = stall_during_ganspace(app, win,
+                                                                  args.ganspace_samples)
+    win.close()
+    result["startup"] = startup()
+    result["targets"] = {"slider_p50_ms": 30, "slider_p95_ms": 60, "max_gap_ms": 100,
+                         "first_image_s": 3.0}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
