@@ -100,11 +100,14 @@ def load_model(ref: str, device: str | torch.device = "cpu") -> GeneratorModel:
     model_id = file_sha256(path)
     if fmt == "safetensors":
         model = _load_safetensors(path, name, model_id)
-    elif fmt in ("zip", "pickle"):
-        raise ModelLoadError(
-            f"{path.name}: {fmt} checkpoints (StyleGAN pickles, rosinality checkpoints) are "
-            "not supported yet"
-        )
+    elif fmt == "pickle":
+        from guiapp.core.models.nvidia_pickle import load_nvidia_pickle
+
+        model = load_nvidia_pickle(path, name, model_id)
+    elif fmt == "zip":
+        from guiapp.core.models.rosinality import load_rosinality
+
+        model = load_rosinality(path, name, model_id)
     else:
         raise ModelLoadError(f"{path.name}: not a model file guiapp can read")
     return model.to(device)
