@@ -143,6 +143,8 @@ class DirectionRow(QWidget):
         for box in (self.first_layer_box, self.last_layer_box):
             box.setFixedWidth(metrics.horizontalAdvance("000") + 12)
         self.alpha_box.setMinimumWidth(metrics.horizontalAdvance("-00.00") + 34)
+        self.label_edit.setMinimumWidth(metrics.horizontalAdvance("head turn x"))
+        self.alpha_slider.setMinimumWidth(140)  # a usable drag length even when squeezed
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def tab_order(self) -> list[QWidget]:

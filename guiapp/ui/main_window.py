@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((left, 0), (centre, 1), (self.direction_list, 0)):
             top.addWidget(widget)
             top.setStretchFactor(top.count() - 1, stretch)
-        top.setSizes([300, 700, 420])
+        top.setSizes([300, 700, 440])
+        top.setChildrenCollapsible(False)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.plot)
