@@ -30,15 +30,20 @@ def textbook_dcgan(tensors: dict[str, torch.Tensor]) -> nn.Sequential:
     n = sum(1 for k in tensors if k.startswith("conv"))
     for i in range(n):
         w = tensors[f"conv{i}.weight"]
-        conv = nn.ConvTranspose2d(w.shape[0], w.shape[1], 4, 1 if i == 0 else 2,
-                                  0 if i == 0 else 1, bias=False)
+        conv = nn.ConvTranspose2d(
+            w.shape[0], w.shape[1], 4, 1 if i == 0 else 2, 0 if i == 0 else 1, bias=False
+        )
         conv.weight.data.copy_(w)
         layers.append(conv)
         if i < n - 1:
             bn = nn.BatchNorm2d(w.shape[1])
-            bn.load_state_dict({p: tensors[f"bn{i}.{p}"] for p in
-                                ("weight", "bias", "running_mean", "running_var")},
-                               strict=False)
+            bn.load_state_dict(
+                {
+                    p: tensors[f"bn{i}.{p}"]
+                    for p in ("weight", "bias", "running_mean", "running_var")
+                },
+                strict=False,
+            )
             layers += [bn, nn.ReLU()]
         else:
             layers.append(nn.Tanh())
@@ -47,8 +52,10 @@ def textbook_dcgan(tensors: dict[str, torch.Tensor]) -> nn.Sequential:
 
 def percentiles(times: list[float]) -> dict[str, float]:
     ms = np.array(times) * 1e3
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3),
-            "p95_ms": round(float(np.percentile(ms, 95)), 3)}
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p95_ms": round(float(np.percentile(ms, 95)), 3),
+    }
 
 
 def main() -> None:
@@ -62,8 +69,13 @@ def main() -> None:
     model = load_model(DEFAULT_MODEL)
     rng = np.random.default_rng(0)
     vec = rng.normal(size=model.z_dim)
-    ds = DirectionSet("bench", "z", model.model_id, {},
-                      (Direction((vec / np.linalg.norm(vec)).astype(np.float32), 1.0),))
+    ds = DirectionSet(
+        "bench",
+        "z",
+        model.model_id,
+        {},
+        (Direction((vec / np.linalg.norm(vec)).astype(np.float32), 1.0),),
+    )
     baseline = textbook_dcgan(load_file(str(find_builtin(DEFAULT_MODEL).weights)))
 
     ours, base = [], []
@@ -89,7 +101,8 @@ def main() -> None:
         "baseline_textbook_dcgan": percentiles(base),
     }
     result["speedup_p50_vs_baseline"] = round(
-        result["baseline_textbook_dcgan"]["p50_ms"] / result["guiapp"]["p50_ms"], 2)
+        result["baseline_textbook_dcgan"]["p50_ms"] / result["guiapp"]["p50_ms"], 2
+    )
     result["target_p50_ms"] = 10.0
     result["meets_target"] = result["guiapp"]["p50_ms"] <= 10.0
     print(json.dumps(result, indent=2))
