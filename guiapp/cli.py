@@ -134,16 +134,24 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Run a method, save the direction set and show the top of the ranking."""
+    from guiapp.core.layers import layer_preset
     from guiapp.core.methods import make_params, run_method
     from guiapp.core.models.registry import load_model
 
     out = Path(args.output)
     check_output(out)
-    given = {"k": args.k, "samples": args.samples, "seed": args.seed, "layers": args.layers}
+    given = {"k": args.k, "samples": args.samples, "seed": args.seed}
     params = {key: value for key, value in given.items() if value is not None}
     method = args.method.strip().lower()
     make_params(method, params)  # fail on bad parameters before loading anything
     model = load_model(args.model)
+    if args.layers is not None:
+        layers = args.layers
+        if isinstance(layers, str):
+            layers = layer_preset(layers, model.num_ws)
+        layers.check(model.num_ws)
+        params["layers"] = layers
+        make_params(method, params)
     with ProgressBar(enabled=None if args.progress else False) as bar:
         ds = run_method(model, method, params, progress=bar)
     save_direction_set(out, ds)

@@ -15,6 +15,7 @@ from typing import TypeVar
 import numpy as np
 
 from guiapp import __version__
+from guiapp.core.layers import PRESETS
 from guiapp.core.types import Edit, LayerRange
 
 PROG = "guiapp-cli"
@@ -53,6 +54,13 @@ def parse_index(text: str, what: str = "direction index") -> int:
     if value < 0:
         raise ValueError(f"{what} must be 0 or more, not {value}")
     return value
+
+
+def parse_layers_arg(text: str) -> LayerRange | str:
+    """An inclusive ``START-END`` range, or a preset name resolved once the model is known."""
+    if text.strip().lower() in PRESETS:
+        return text.strip().lower()
+    return LayerRange.parse_inclusive(text)
 
 
 def parse_edit(text: str) -> Edit:
@@ -180,9 +188,10 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_arg_type(parse_index), help="random seed (GANSpace)")
     p.add_argument(
         "--layers",
-        type=_arg_type(LayerRange.parse_inclusive),
-        metavar="START-END",
-        help="layers to analyse (inclusive; style-based models)",
+        type=_arg_type(parse_layers_arg),
+        metavar="START-END|PRESET",
+        help="layers to analyse (style-based models): inclusive START-END, or all, coarse, "
+        "middle, fine",
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="direction file")
     p.add_argument(

@@ -9,7 +9,6 @@ The panel emits ``run_requested``; the main window starts the job and calls
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,37 +24,13 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledRangeSlider
 
+from guiapp.core.layers import layer_preset
 from guiapp.core.types import LayerRange
 from guiapp.ui.session_store import SessionStore
 
 PRESETS = ("All", "Coarse", "Middle", "Fine", "Custom")
 METHODS = ("ganspace", "sefa", "latentclr")
 SEED_MAX = 2**31 - 1
-
-
-def layer_preset(name: str, num_ws: int) -> LayerRange:
-    """The layers a preset names, for a generator with ``num_ws`` per-layer latents.
-
-    Coarse is the first quarter (at most layers 0-3, StyleGAN's 4²-8² resolutions),
-    middle the next as many, fine the rest: 0-3 / 4-7 / 8-17 for 18 latents. With too few
-    layers to split, a preset falls back to something non-empty (all layers for 1).
-    """
-    if num_ws < 1:
-        raise ValueError(f"num_ws must be at least 1, not {num_ws}")
-    key = name.strip().lower()
-    if key not in ("all", "coarse", "middle", "fine"):
-        raise ValueError(f"unknown layer preset {name!r} (have: All, Coarse, Middle, Fine)")
-    if key == "all" or num_ws == 1:
-        return LayerRange.all(num_ws)
-    coarse_stop = min(4, math.ceil(num_ws / 4))
-    middle_stop = min(2 * coarse_stop, num_ws - 1)
-    if key == "coarse":
-        return LayerRange(0, coarse_stop)
-    if key == "fine":
-        return LayerRange(max(middle_stop, 1), num_ws)
-    if middle_stop <= coarse_stop:  # 2 layers: no room for a middle band
-        return LayerRange.all(num_ws)
-    return LayerRange(coarse_stop, middle_stop)
 
 
 def _spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
