@@ -114,3 +114,25 @@ def test_cancel_a_long_discovery(window, qtbot):
     qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
     assert window.store.direction_set is None
     assert window.status_label.text() == "Cancelled"
+
+
+def test_style_model_file_enables_layer_ranges(window, qtbot, tmp_path):
+    from stylegan_fixtures import random_generator, write_nvidia_pickle
+
+    from guiapp.core.types import LayerRange
+
+    path = write_nvidia_pickle(tmp_path / "snapshot.pkl", random_generator(seed=2))
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.files.open_any(str(path))
+    store = window.store
+    assert store.model_info.num_ws > 1 and store.model_info.w_dim is not None
+    window.run_method("sefa", {"k": 5, "layers": LayerRange(0, 2)})
+    qtbot.waitUntil(lambda: len(store) == 5, timeout=30_000)
+    row = window.direction_list.row(1)
+    assert row.layer_slider.isEnabled()
+    assert store.layers(1) == LayerRange(0, 2)
+    row.last_layer_box.setValue(store.model_info.num_ws - 1)
+    assert store.layers(1) == LayerRange(0, store.model_info.num_ws)
+    before = pixels(window)
+    row.alpha_slider.setValue(row.alpha_slider.minimum())
+    qtbot.waitUntil(lambda: not np.array_equal(pixels(window), before), timeout=10_000)
