@@ -136,3 +136,37 @@ def test_style_model_file_enables_layer_ranges(window, qtbot, tmp_path):
     before = pixels(window)
     row.alpha_slider.setValue(row.alpha_slider.minimum())
     qtbot.waitUntil(lambda: not np.array_equal(pixels(window), before), timeout=10_000)
+
+
+def test_save_grid_in_the_worker(window, qtbot, tmp_path):
+    from PIL import Image
+
+    window.run_method("sefa", {"k": 3})
+    qtbot.waitUntil(lambda: len(window.store) == 3 and not window.runner.is_busy(),
+                    timeout=30_000)
+    path = tmp_path / "grid.png"
+    with qtbot.waitSignal(window.runner.succeeded, timeout=30_000):
+        window.files.save_grid(str(path))
+    assert Image.open(path).size == (64 * 7, 64 * 3)
+    assert read_png_metadata(path)["grid_rows"] == [0, 1, 2]
+
+
+def test_offers_to_restore_the_last_session(qtbot, tmp_path):
+    settings = AppSettings(tmp_path / "config")
+    first = MainWindow(settings=settings, offer_restore=False)
+    with qtbot.waitSignal(first.model_ready, timeout=60_000):
+        first.open_model()
+    first.run_method("sefa", {"k": 3})
+    qtbot.waitUntil(lambda: len(first.store) == 3, timeout=30_000)
+    first.store.set_alpha(2, 1.25)
+    first.store.set_label(2, "lighting")
+    first.close()  # autosaves the session
+    assert settings.last_session_path.is_file()
+
+    second = MainWindow(settings=AppSettings(tmp_path / "config"))
+    second.show()
+    assert second.banner.isVisible()
+    with qtbot.waitSignal(second.model_ready, timeout=60_000):
+        second.banner._restore.click()
+    assert second.store.alpha(2) == 1.25 and second.store.label(2) == "lighting"
+    second.close()

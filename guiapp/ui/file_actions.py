@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set, save_png
 from guiapp.core.session_io import load_session, save_session
+from guiapp.ui.jobs import grid_job
 
 if TYPE_CHECKING:
     from guiapp.ui.main_window import MainWindow
@@ -67,8 +68,8 @@ class FileActions(QObject):
         return True
 
     # -- images --------------------------------------------------------------------------------
-    def image_metadata(self, result: Any) -> dict[str, Any]:
-        req, store = result.request, self.store
+    def image_metadata(self, req: Any) -> dict[str, Any]:
+        store = self.store
         ds = req.direction_set
         return {
             "model_sha256": self.window.loaded.model.model_id if self.window.loaded else "",
@@ -103,7 +104,7 @@ class FileActions(QObject):
         path = path or self.ask_save_path("Save image", PNG_FILTER, f"seed{self.store.seed}.png")
         if path:
             self._when_rendered(lambda r: self._guarded("save the image", lambda: save_png(
-                path, upscale(r.image, scale), {**self.image_metadata(r), "scale": scale})))
+                path, upscale(r.image, scale), {**self.image_metadata(r.request), "scale": scale})))
 
     def save_strip(self, path: str | None = None) -> None:
         if self.store.selected < 0:
@@ -113,8 +114,27 @@ class FileActions(QObject):
         path = path or self.ask_save_path("Save strip", PNG_FILTER, f"strip{index}.png")
         if path:
             self._when_rendered(lambda r: self._guarded("save the strip", lambda: save_png(
-                path, r.strip, {**self.image_metadata(r), "strip_index": index,
+                path, r.strip, {**self.image_metadata(r.request), "strip_index": index,
                                 "strip_alphas": list(r.request.strip_alphas)})))
+
+    def save_grid(self, path: str | None = None, rows: int = 10) -> int | None:
+        """Directions (the first ``rows``) x the strip's alphas, rendered in the worker."""
+        win, ds = self.window, self.store.direction_set
+        if win.loaded is None or ds is None:
+            win.show_error("Nothing to save", "Open a model and run a method first.")
+            return None
+        if win.runner.is_busy():
+            win.show_error("Busy", "Wait for the running job to finish, or cancel it.")
+            return None
+        name = f"grid_seed{self.store.seed}.png"
+        path = path or self.ask_save_path("Save grid", PNG_FILTER, name)
+        if not path:
+            return None
+        request = win.current_request()
+        indices = list(range(min(rows, len(ds))))
+        meta = {**self.image_metadata(request),
+                "grid_rows": indices, "grid_alphas": list(request.strip_alphas)}
+        return win.run_job(grid_job(win.loaded.model, request, indices, path, meta), "grid")
 
     # -- sessions ------------------------------------------------------------------------------
     def save_session(self, path: str | None = None) -> bool:

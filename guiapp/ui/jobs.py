@@ -53,3 +53,28 @@ def discover_job(model: Any, method: str, params: dict[str, Any]) -> Job:
                           on_partial=on_partial)
 
     return job
+
+
+def grid_job(model: Any, request: Any, indices: list[int], path: str,
+             metadata: dict[str, Any]) -> Job:
+    """Render directions ``indices`` x the request's strip alphas and save the PNG."""
+
+    def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> str:
+        from guiapp.core.io import save_png
+        from guiapp.core.render import render_strip
+
+        rows = []
+        for n, index in enumerate(indices):
+            cancel.raise_if_cancelled()
+            progress(n / len(indices), f"Rendering row {n + 1} of {len(indices)}")
+            others = tuple(e for e in request.edits if e.direction_index != index)
+            rows.append(render_strip(model, request.seed, request.direction_set, index,
+                                     request.strip_alphas, request.truncation, None, others,
+                                     request.noise_mode))
+        import numpy as np
+
+        save_png(path, np.concatenate(rows, axis=0), metadata)
+        progress(1.0, f"Saved {path}")
+        return path
+
+    return job

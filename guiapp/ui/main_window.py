@@ -137,6 +137,8 @@ class MainWindow(QMainWindow):
         self._action(f, "Save &image…", files.save_image, "Ctrl+Shift+S")
         self._action(f, "Save image &upscaled ×4…", lambda: files.save_image(scale=4))
         self._action(f, "Save s&trip…", files.save_strip, "Ctrl+T")
+        self._action(f, "Save &grid…", files.save_grid, "Ctrl+G",
+                     "The first 10 directions across the strip's alphas")
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -190,6 +192,12 @@ class MainWindow(QMainWindow):
         if self.loaded is not None:
             self.open_model(self.loaded.ref)
 
+    def run_job(self, job: Any, kind: str) -> int:
+        """Hand a job to the runner; ``kind`` picks what happens with its result."""
+        task = self.runner.submit(job, kind)
+        self._job_kind[task] = kind
+        return task
+
     def run_method(self, method: str, params: dict[str, Any]) -> int | None:
         if self.loaded is None:
             self.show_error("No model", "Open a model before running a method.")
@@ -240,6 +248,8 @@ class MainWindow(QMainWindow):
         elif kind == "discover":
             self.store.set_direction_set(result)  # type: ignore[arg-type]
             self.status_label.setText(f"Found {len(result)} directions")  # type: ignore[arg-type]
+        elif kind == "grid":
+            self.status_label.setText(f"Saved {result}")
 
     def _on_runner_failed(self, task: int, message: str) -> None:
         what = "open the model" if self._job_kind.get(task) == "load" else "finish the job"
