@@ -1,4 +1,5 @@
-"""GANSpace (guiapp.core.methods.ganspace): estimators, regression, and the method."""
+"""GANSpace (guiapp.core.methods.ganspace and its steps): estimators, regression, the method,
+and the DCGAN activations it samples."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
 from synthetic import LinearFeatureGenerator, LinearStyleGenerator
 
-from guiapp.core.methods import ganspace, run_method
-from guiapp.core.models.registry import load_model
+from guiapp.core.methods import activation_pca, ganspace, latent_sampling, pca, run_method
+from guiapp.core.models.dcgan import LatentProjection, fold_batchnorm
+from guiapp.core.models.registry import DEFAULT_MODEL, find_builtin, load_model
 from guiapp.core.progress import Cancelled, CancelToken
 from guiapp.core.types import LayerRange
 
@@ -48,7 +52,7 @@ def assert_sign_rule(vectors: np.ndarray) -> None:
 def test_exact_streaming_pca_matches_numpy() -> None:
     data = planted_data(5000, 12, seed=1, offset=1e4)  # a large offset must not hurt
     batches = np.array_split(data, [7, 1000, 1001, 3500])  # uneven batch sizes
-    result = ganspace.exact_pca_streaming(batches, 5, seed=9)
+    result = pca.exact_pca_streaming(batches, 5, seed=9)
     values, vectors, cov = numpy_pca(data)
     assert result.n == 5000
     np.testing.assert_allclose(result.mean, data.mean(0), rtol=1e-12)
@@ -57,26 +61,26 @@ def test_exact_streaming_pca_matches_numpy() -> None:
     assert result.total_variance == pytest.approx(np.trace(cov), rel=1e-8)
     np.testing.assert_allclose(result.ratios, values[:5] / np.trace(cov), rtol=1e-7)
     assert_sign_rule(result.components)
-    probes = ganspace.random_unit_vectors(12, ganspace.BASELINE_DIRECTIONS, 9)
+    probes = pca.random_unit_vectors(12, pca.BASELINE_DIRECTIONS, 9)
     expected = np.mean(np.einsum("id,de,ie->i", probes, cov, probes)) / np.trace(cov)
     assert result.baseline == pytest.approx(expected, rel=1e-7)
 
 
 def test_exact_streaming_pca_rejects_bad_input() -> None:
     with pytest.raises(ValueError, match="at least 2 samples"):
-        ganspace.exact_pca_streaming([np.ones((1, 3))], 1)
+        pca.exact_pca_streaming([np.ones((1, 3))], 1)
     with pytest.raises(ValueError, match="k=4 must be between 1 and the data's dimension 3"):
-        ganspace.exact_pca_streaming([np.random.RandomState(0).randn(10, 3)], 4)
+        pca.exact_pca_streaming([np.random.RandomState(0).randn(10, 3)], 4)
 
 
 def test_randomized_pca_matches_exact_pca_of_the_cache() -> None:
     data = planted_data(4000, 64, seed=2, offset=5.0).astype(np.float32)
     batches = (torch.from_numpy(b) for b in np.array_split(data, 8))
-    cache = ganspace.cache_activations(batches, 4000)
+    cache = activation_pca.cache_activations(batches, 4000)
     assert cache.data.dtype == torch.bfloat16 and cache.data.shape == (4000, 64)
     stored = cache.data.double().numpy() + cache.shift.double().numpy()
     assert np.abs(stored - data).max() < 0.05  # bfloat16 of centred values
-    result = ganspace.randomized_pca(cache, 8, seed=4, chunk=1000)
+    result = activation_pca.randomized_pca(cache, 8, seed=4, chunk=1000)
     values, vectors, cov = numpy_pca(stored)
     np.testing.assert_allclose(result.variances, values[:8], rtol=1e-4)
     assert abs_cosines(result.components, vectors[:8]).min() > 1 - 1e-6
@@ -91,11 +95,11 @@ def test_randomized_pca_matches_exact_pca_of_the_cache() -> None:
 
 def test_randomized_pca_gets_closer_with_more_iterations() -> None:
     data = planted_data(3000, 200, seed=5).astype(np.float32)
-    cache = ganspace.cache_activations([torch.from_numpy(data)], 3000)
+    cache = activation_pca.cache_activations([torch.from_numpy(data)], 3000)
     _, vectors, _ = numpy_pca(cache.data.double().numpy())
     errors = []
     for iterations in (1, 2, 6):
-        result = ganspace.randomized_pca(cache, 10, oversample=2, iterations=iterations)
+        result = activation_pca.randomized_pca(cache, 10, oversample=2, iterations=iterations)
         errors.append(1 - abs_cosines(result.components, vectors[:10]).min())
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 1e-4
@@ -103,13 +107,26 @@ def test_randomized_pca_gets_closer_with_more_iterations() -> None:
 
 def test_latent_batches_continue_one_stream() -> None:
     gen = LinearFeatureGenerator()
-    batches = list(ganspace.latent_batches(7, 1003, gen.z_dim, 100))
+    batches = list(latent_sampling.latent_batches(7, 1003, gen.z_dim, 100))
     assert [len(b) for b in batches] == [100] * 10 + [3]
     np.testing.assert_array_equal(np.concatenate(batches), gen.sample_z(1003, 7))
 
 
+def test_ganspace_module_still_offers_its_steps() -> None:
+    """The method's entry and the steps benchmarks/bench_discovery.py runs one by one."""
+    from guiapp.core.methods.ganspace import Params, discover  # noqa: F401
+
+    assert ganspace.cache_activations is activation_pca.cache_activations
+    assert ganspace.randomized_pca is activation_pca.randomized_pca
+    assert ganspace.ActivationCache is activation_pca.ActivationCache
+    assert ganspace.latent_batches is latent_sampling.latent_batches
+    assert ganspace.feature_batches is latent_sampling.feature_batches
+    assert ganspace.exact_pca_streaming is pca.exact_pca_streaming
+    assert callable(ganspace.regress_to_latent)
+
+
 def test_cache_refuses_to_grow_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ganspace, "MAX_CACHE_BYTES", 1000)
+    monkeypatch.setattr(activation_pca, "MAX_CACHE_BYTES", 1000)
     with pytest.raises(ValueError, match=r"need .* GiB; use fewer samples"):
         run_method(LinearFeatureGenerator(), "ganspace", {"k": 2, "samples": 100})
 
@@ -269,3 +286,78 @@ def test_builtin_model_is_deterministic(model) -> None:
     second = run_method(model, "ganspace", params)
     np.testing.assert_array_equal(first.vectors, second.vectors)
     np.testing.assert_array_equal(first.scores, second.scores)
+
+
+# -- the DCGAN's first block as a matrix product (the activations GANSpace samples) ------------
+
+
+def conv_transpose_dcgan(ref: str) -> list[torch.nn.ConvTranspose2d]:
+    """The DCGAN as transposed convolutions throughout, the first one on a 1x1 input."""
+    path = find_builtin(ref).weights
+    tensors = load_file(str(path))
+    with safe_open(str(path), "pt") as fh:
+        meta = fh.metadata()
+    n = int(meta["num_blocks"])
+    convs = []
+    for i in range(n):
+        w = tensors[f"conv{i}.weight"].float()
+        b = torch.zeros(w.shape[1])
+        if i < n - 1:
+            bn = [
+                tensors[f"bn{i}.{p}"].float()
+                for p in ("weight", "bias", "running_mean", "running_var")
+            ]
+            w, b = fold_batchnorm(w, *bn, float(meta.get("bn_eps", "1e-5")))
+        conv = torch.nn.ConvTranspose2d(
+            w.shape[0], w.shape[1], 4, 1 if i == 0 else 2, 0 if i == 0 else 1
+        )
+        conv.weight.data.copy_(w)
+        conv.bias.data.copy_(b)
+        convs.append(conv.requires_grad_(False))
+    return convs
+
+
+def conv_transpose_blocks(
+    convs: list[torch.nn.ConvTranspose2d], z: torch.Tensor, upto: int
+) -> torch.Tensor:
+    x = z[:, :, None, None]
+    for i, conv in enumerate(convs[: upto + 1]):
+        x = conv(x)
+        x = torch.tanh(x) if i == len(convs) - 1 else torch.relu(x)
+    return x
+
+
+def test_latent_projection_is_the_transposed_convolution_of_a_1x1_input() -> None:
+    gen = torch.Generator().manual_seed(0)
+    weight, bias = torch.randn(7, 5, 3, 3, generator=gen), torch.randn(5, generator=gen)
+    z = torch.randn(11, 7, generator=gen)
+    expected = torch.nn.functional.conv_transpose2d(z[:, :, None, None], weight, bias)
+    torch.testing.assert_close(LatentProjection(weight, bias)(z), expected, atol=1e-5, rtol=0)
+
+
+def test_dcgan_features_and_images_match_the_transposed_convolutions(model) -> None:
+    convs = conv_transpose_dcgan(DEFAULT_MODEL)
+    for n in (1, 64):
+        z = torch.from_numpy(model.sample_z(n, 5)).float()
+        with torch.inference_mode():
+            ws = model.map(z)
+            for layer in model.feature_layers:
+                expected = conv_transpose_blocks(convs, z, int(layer[5:])).flatten(1)
+                torch.testing.assert_close(model.features(ws, layer), expected, atol=1e-5, rtol=0)
+            expected = conv_transpose_blocks(convs, z, len(convs) - 1)
+            torch.testing.assert_close(model.synthesize(ws), expected, atol=1e-5, rtol=0)
+
+
+def test_dcgan_features_stay_differentiable_in_the_latent(model) -> None:
+    convs = conv_transpose_dcgan(DEFAULT_MODEL)
+    z = torch.from_numpy(model.sample_z(8, 6)).float()
+    probe = torch.randn(8, model.feature_dim("block1"), generator=torch.Generator().manual_seed(1))
+    grads = []
+    for features in (
+        lambda z: model.features(model.map(z), "block1"),
+        lambda z: conv_transpose_blocks(convs, z, 1).flatten(1),
+    ):
+        z_var = z.clone().requires_grad_(True)
+        (features(z_var) * probe).sum().backward()
+        grads.append(z_var.grad)
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-4, rtol=1e-4)
