@@ -144,14 +144,14 @@ def test_zip_running_code_is_refused(tmp_path):
     assert not marker.exists()
 
 
-def test_stylegan3_and_tensorflow_pickles_are_refused(tmp_path, net):
+def test_broken_stylegan3_and_tensorflow_pickles_are_refused(tmp_path, net):
     record = generator_record(net)
     synth = record.meta["state"]["_modules"]["synthesis"].meta["state"]["_modules"]
     synth["input"] = PersistentStub("SynthesisInput", {"_buffers": OrderedDict()})
     path = tmp_path / "sg3.pkl"
     with _nvidia_module_names():
         path.write_bytes(pickle.dumps({"G_ema": record}))
-    with pytest.raises(ModelLoadError, match="StyleGAN3 is not supported yet"):
+    with pytest.raises(ModelLoadError, match="unexpected StyleGAN3 network record"):
         load_model(str(path))
     tf = tmp_path / "tf.pkl"
     tf.write_bytes(b"\x80\x02cdnnlib.tflib.network\nNetwork\nq\x00)\x81q\x01.")

@@ -11,8 +11,8 @@ the generator's configuration from the recorded attributes (``architecture``,
 ``conv_clamp``, ``num_layers``, the mapping's ``bias_gain`` = lr multiplier, ...) and the
 weight shapes (channels per resolution), builds
 :class:`~guiapp.core.models.stylegan2_net.Generator` and loads the recorded parameters and
-buffers into it (strictly: every name and shape must match). StyleGAN3 generators and
-TensorFlow pickles are refused with a clear message.
+buffers into it (strictly: every name and shape must match). StyleGAN3 generators go to
+:mod:`guiapp.core.models.stylegan3`; TensorFlow pickles are refused with a clear message.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from guiapp.core.models.restricted_pickle import (
 )
 from guiapp.core.models.stylegan import StyleGANModel, load_weights
 from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
+from guiapp.core.models.stylegan3 import is_stylegan3_record, load_stylegan3_record
 
 FORMAT = "stylegan2-nvidia-pickle"
 
@@ -132,7 +133,10 @@ def load_nvidia_pickle(path: Path, name: str, model_id: str) -> StyleGANModel:
 
         return load_rosinality(path, name, model_id)
     try:
-        net = generator_from_record(find_generator_record(data))
+        record = find_generator_record(data)
+        if is_stylegan3_record(record):
+            return load_stylegan3_record(record, name, model_id)
+        net = generator_from_record(record)
     except ModelLoadError as exc:
         raise ModelLoadError(f"{path.name}: {exc}") from None
     return StyleGANModel(net, name, model_id, FORMAT)

@@ -44,13 +44,7 @@ class StyleGANModel(GeneratorModel):
         self.z_dim, self.w_dim = net.z_dim, net.w_dim
         self.num_ws, self.resolution, self.c_dim = net.num_ws, net.img_resolution, net.c_dim
         self.device = next(net.parameters()).device
-        synth = net.synthesis
-        self.feature_layers = tuple(
-            f"b{r}.{conv}"
-            for r in synth.block_resolutions
-            if r <= MAX_FEATURE_RESOLUTION
-            for conv in (("conv1",) if r == 4 else ("conv0", "conv1"))
-        )
+        self.feature_layers = self._feature_layers()
         self._class_index = 0
         if w_avg is None:
             w_avg = getattr(net.mapping, "w_avg", None)
@@ -58,6 +52,15 @@ class StyleGANModel(GeneratorModel):
         self._w_avg = self._w_avg.to(self.device, torch.float32)
         if self._w_avg.shape != (self.w_dim,):
             raise ModelLoadError(f"w_avg has shape {tuple(self._w_avg.shape)}, not ({self.w_dim},)")
+
+    def _feature_layers(self) -> tuple[str, ...]:
+        """The layers :meth:`features` reads: every conv up to MAX_FEATURE_RESOLUTION."""
+        return tuple(
+            f"b{r}.{conv}"
+            for r in self.net.synthesis.block_resolutions
+            if r <= MAX_FEATURE_RESOLUTION
+            for conv in (("conv1",) if r == 4 else ("conv0", "conv1"))
+        )
 
     # -- latents ---------------------------------------------------------------------
     @property
