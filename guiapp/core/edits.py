@@ -3,6 +3,12 @@
 Several edits add up, each over its own layer range. Edits are applied after truncation,
 so an alpha means the same latent shift whatever psi is. Alpha 0 leaves ``ws`` untouched
 bit for bit.
+
+A direction set with a ``conditional`` model (LatentCLR linear / non-linear directions)
+evaluates each direction at the current latent instead: the edits are applied in order,
+each moving every latent ``ws[n, l]`` of its layers by ``alpha * unit_scale`` along
+``d(ws[n, l])`` (see :class:`guiapp.core.direction_models.ConditionalDirections`).
+:func:`edit_offset` ignores the model and uses the mean vectors.
 """
 
 from __future__ import annotations
@@ -58,7 +64,29 @@ def apply_edits(
             raise ValueError("edits need a direction set")
         return ws
     check_compatible(direction_set, direction_set.space, ws.shape[-1])
+    if direction_set.conditional is not None:
+        return _apply_conditional(ws, direction_set, edits)
     offset = edit_offset(direction_set, edits, ws.shape[1])
     if offset is None:
         return ws
     return ws + torch.from_numpy(offset).to(ws.device, ws.dtype)
+
+
+def _apply_conditional(
+    ws: torch.Tensor, direction_set: DirectionSet, edits: Sequence[Edit]
+) -> torch.Tensor:
+    """(N, num_ws, D) -> (N, num_ws, D) moved along latent-dependent directions, in order."""
+    out = ws
+    for edit in edits:
+        direction = direction_set.direction(edit.direction_index)
+        layers = edit_layers(direction_set, edit, ws.shape[1])
+        if edit.alpha == 0.0:
+            continue
+        part = out[:, layers.start : layers.stop]
+        moved = direction_set.conditional.move(
+            edit.direction_index,
+            part.reshape(-1, part.shape[-1]),
+            edit.alpha * direction.unit_scale,
+        ).reshape(part.shape)
+        out = torch.cat([out[:, : layers.start], moved, out[:, layers.stop :]], dim=1)
+    return out

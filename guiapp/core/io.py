@@ -3,7 +3,11 @@
 Direction set: an ``.npz`` readable with numpy alone (``np.load(path)``): ``vectors``
 (K, D) float32 unit rows, ``scores`` (K,) float64, and ``meta``, a JSON string with the
 method, space, params, labels, layer ranges (half-open ``[start, stop]`` or null), unit
-scales, notes, plot data, model sha256 and format version.
+scales, notes, plot data, model sha256 and format version. A set with latent-dependent
+directions (LatentCLR linear / non-linear) also stores the direction model: its weights as
+float32 arrays named ``model.<parameter>`` (K first, e.g. ``model.weight`` (K, D, D)) and
+its architecture in ``meta["conditional"]`` (``kind``, ``k``, ``dim``, ``depth``,
+``steps``); such files have format version 2, plain ones version 1.
 
 Every write goes to a temporary file in the target folder that is renamed over the target,
 so a failed save never leaves a half-written file or destroys the previous one.
@@ -27,7 +31,8 @@ from guiapp import __version__
 from guiapp.core.types import Direction, DirectionSet, LayerRange
 
 DIRECTIONS_FORMAT = "guiapp.directions"
-DIRECTIONS_VERSION = 1
+DIRECTIONS_VERSION = 2
+MODEL_PREFIX = "model."
 
 
 class FileFormatError(ValueError):
@@ -68,9 +73,9 @@ def _layers_json(layers: LayerRange | None) -> list[int] | None:
 
 
 def direction_set_meta(ds: DirectionSet) -> dict[str, Any]:
-    return {
+    meta = {
         "format": DIRECTIONS_FORMAT,
-        "version": DIRECTIONS_VERSION,
+        "version": 1 if ds.conditional is None else 2,
         "app_version": __version__,
         "method": ds.method,
         "space": ds.space,
@@ -82,13 +87,25 @@ def direction_set_meta(ds: DirectionSet) -> dict[str, Any]:
         "notes": [d.notes for d in ds.directions],
         "plot": ds.plot,
     }
+    if ds.conditional is not None:
+        meta["conditional"] = ds.conditional.spec()
+    return meta
+
+
+def conditional_arrays(ds: DirectionSet) -> dict[str, np.ndarray]:
+    """``model.<parameter>`` -> float32 array of the set's direction model ({} if none)."""
+    if ds.conditional is None:
+        return {}
+    return {MODEL_PREFIX + name: arr for name, arr in ds.conditional.arrays().items()}
 
 
 def save_direction_set(path: str | Path, ds: DirectionSet) -> None:
     meta = json.dumps(direction_set_meta(ds))
     vectors = ds.vectors if len(ds) else np.zeros((0, 0), np.float32)
+    arrays = conditional_arrays(ds)
     atomic_write(
-        path, lambda fh: np.savez(fh, vectors=vectors, scores=ds.scores, meta=np.array(meta))
+        path,
+        lambda fh: np.savez(fh, vectors=vectors, scores=ds.scores, meta=np.array(meta), **arrays),
     )
 
 
@@ -101,15 +118,26 @@ def load_direction_set(path: str | Path) -> DirectionSet:
             vectors = np.asarray(npz["vectors"], np.float32)
             scores = np.asarray(npz["scores"], np.float64)
             meta = json.loads(str(npz["meta"][()]))
+            model_arrays = {
+                name: np.asarray(npz[name]) for name in npz.files if name.startswith(MODEL_PREFIX)
+            }
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise FileFormatError(f"{path.name}: not a guiapp direction file ({exc})") from None
-    return direction_set_from_arrays(vectors, scores, meta, path.name)
+    return direction_set_from_arrays(vectors, scores, meta, path.name, model_arrays)
 
 
 def direction_set_from_arrays(
-    vectors: np.ndarray, scores: np.ndarray, meta: dict[str, Any], source: str = "direction set"
+    vectors: np.ndarray,
+    scores: np.ndarray,
+    meta: dict[str, Any],
+    source: str = "direction set",
+    model_arrays: dict[str, np.ndarray] | None = None,
 ) -> DirectionSet:
-    """Rebuild and validate a DirectionSet from its stored arrays and metadata."""
+    """Rebuild and validate a DirectionSet from its stored arrays and metadata.
+
+    ``model_arrays``: the ``model.<parameter>`` arrays of a direction model, needed when
+    ``meta`` has a ``"conditional"`` entry.
+    """
     if not isinstance(meta, dict) or meta.get("format") != DIRECTIONS_FORMAT:
         raise FileFormatError(f"{source}: not a guiapp direction set")
     if meta.get("version", 0) > DIRECTIONS_VERSION:
@@ -141,9 +169,22 @@ def direction_set_from_arrays(
             params=dict(meta.get("params", {})),
             directions=directions,
             plot=dict(meta.get("plot") or {}),
+            conditional=_conditional(meta.get("conditional"), model_arrays or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise FileFormatError(f"{source}: damaged direction set ({exc})") from None
+
+
+def _conditional(spec: Any, model_arrays: dict[str, np.ndarray]) -> Any:
+    """The direction model described by ``spec`` (None: plain directions)."""
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise ValueError("bad direction model description")
+    from guiapp.core.direction_models import conditional_from_arrays  # torch: only if needed
+
+    n = len(MODEL_PREFIX)
+    return conditional_from_arrays(spec, {k[n:]: v for k, v in model_arrays.items()})
 
 
 # -- images -------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Sessions as versioned JSON: the model, seed, truncation, direction set, labels and edits.
 
-The direction set is embedded (vectors as lists of floats) so a session file is complete
-on its own. Writes are atomic (see :mod:`guiapp.core.io`).
+The direction set is embedded (vectors as lists of floats; a LatentCLR direction model's
+weights as base64 float32 under ``"model_arrays"``) so a session file is complete on its
+own. Writes are atomic (see :mod:`guiapp.core.io`).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from guiapp import __version__
 from guiapp.core.io import (
     FileFormatError,
     atomic_write,
+    conditional_arrays,
     direction_set_from_arrays,
     direction_set_meta,
 )
@@ -26,10 +29,27 @@ SESSION_VERSION = 1
 
 
 def direction_set_to_json(ds: DirectionSet) -> dict[str, Any]:
-    return {
+    data: dict[str, Any] = {
         "vectors": ds.vectors.tolist(),
         "scores": ds.scores.tolist(),
         "meta": direction_set_meta(ds),
+    }
+    arrays = conditional_arrays(ds)
+    if arrays:
+        data["model_arrays"] = {
+            name: {
+                "shape": list(arr.shape),
+                "float32_le_base64": base64.b64encode(arr.astype("<f4").tobytes()).decode(),
+            }
+            for name, arr in arrays.items()
+        }
+    return data
+
+
+def _arrays_from_json(data: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {
+        name: np.frombuffer(base64.b64decode(a["float32_le_base64"]), "<f4").reshape(a["shape"])
+        for name, a in (data.get("model_arrays") or {}).items()
     }
 
 
@@ -38,11 +58,12 @@ def direction_set_from_json(data: dict[str, Any], source: str) -> DirectionSet:
         vectors = np.asarray(data["vectors"], np.float32)
         scores = np.asarray(data["scores"], np.float64)
         meta = data["meta"]
-    except (KeyError, TypeError, ValueError) as exc:
+        model_arrays = _arrays_from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise FileFormatError(f"{source}: damaged direction set ({exc})") from None
     if vectors.size == 0:
         vectors = vectors.reshape(0, 0)
-    return direction_set_from_arrays(vectors, scores, meta, source)
+    return direction_set_from_arrays(vectors, scores, meta, source, model_arrays)
 
 
 def session_to_json(session: Session, extra: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -78,6 +78,12 @@ class DirectionSet:
 
     ``plot`` holds what the ranking plot shows, e.g. ``{"kind": "explained_variance",
     "values": [...], "baseline": 0.0012}`` or ``{"kind": "eigenvalues", "values": [...]}``.
+
+    ``conditional``: None for plain directions. For latent-dependent directions (LatentCLR
+    linear and non-linear models) an object with ``k`` and ``dim`` (the set's count and
+    dimension) and ``move(index, latents, amount) -> latents`` ((M, D) tensors), e.g.
+    :class:`guiapp.core.direction_models.ConditionalDirections`; edits then evaluate the
+    direction at the current latent, and each ``vector`` is only its mean direction.
     """
 
     method: str
@@ -86,10 +92,17 @@ class DirectionSet:
     params: dict[str, Any]
     directions: tuple[Direction, ...]
     plot: dict[str, Any] = field(default_factory=dict)
+    conditional: Any | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.space not in ("z", "w"):
             raise ValueError(f"space must be 'z' or 'w', not {self.space!r}")
+        cond = self.conditional
+        if cond is not None and (cond.k, cond.dim) != (len(self.directions), self.dim):
+            raise ValueError(
+                f"the direction model has {cond.k} directions of {cond.dim}-D, "
+                f"the set {len(self.directions)} of {self.dim}-D"
+            )
 
     def __len__(self) -> int:
         return len(self.directions)
