@@ -132,6 +132,10 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+LATENTCLR_OPTIONS = ("model_type", "iterations", "batch", "lr", "tau", "alpha", "loss",
+                     "layer", "depth")
+
+
 def cmd_discover(args: argparse.Namespace) -> int:
     """Run a method, save the direction set and show the top of the ranking."""
     from guiapp.core.layers import layer_preset
@@ -141,6 +145,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = Path(args.output)
     check_output(out)
     given = {"k": args.k, "samples": args.samples, "seed": args.seed}
+    given |= {name: getattr(args, name) for name in LATENTCLR_OPTIONS}
     params = {key: value for key, value in given.items() if value is not None}
     method = args.method.strip().lower()
     make_params(method, params)  # fail on bad parameters before loading anything

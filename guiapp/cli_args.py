@@ -180,7 +180,7 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
 
     p = sub.add_parser("discover", help="find directions with GANSpace or SeFa and save them")
     p.add_argument("model", metavar="MODEL")
-    p.add_argument("--method", required=True, help="sefa or ganspace")
+    p.add_argument("--method", required=True, help="sefa, ganspace or latentclr")
     p.add_argument("-k", type=_arg_type(_positive_int), help="how many directions to keep")
     p.add_argument(
         "--samples", type=_arg_type(_positive_int), help="GANSpace: how many latents to sample"
@@ -193,6 +193,17 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
         help="layers to analyse (style-based models): inclusive START-END, or all, coarse, "
         "middle, fine",
     )
+    clr = p.add_argument_group("LatentCLR")
+    clr.add_argument("--model-type", choices=("global", "linear", "nonlinear"),
+                     help="direction model (default global)")
+    clr.add_argument("--iterations", type=_arg_type(_positive_int), help="training steps")
+    clr.add_argument("--batch", type=_arg_type(_positive_int), help="samples per step")
+    clr.add_argument("--lr", type=_arg_type(float), help="Adam learning rate")
+    clr.add_argument("--tau", type=_arg_type(float), help="temperature")
+    clr.add_argument("--alpha", type=_arg_type(float), help="edit size during training")
+    clr.add_argument("--loss", choices=("paper", "official"), help="loss variant")
+    clr.add_argument("--layer", help="feature layer compared (default: the model's first)")
+    clr.add_argument("--depth", type=_arg_type(_positive_int), help="non-linear depth")
     p.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="direction file")
     p.add_argument(
         "--top", type=_arg_type(parse_index), default=TABLE_ROWS, help="rows in the table"

@@ -434,3 +434,17 @@ def test_progress_bar_stays_quiet_when_there_is_nothing_to_show() -> None:
     with ProgressBar(quick, show_after=60.0) as bar:  # finished before the bar would show
         bar(0.5, "x")
     assert pipe.getvalue() == "" and quick.getvalue() == ""
+
+
+def test_discover_latentclr(tmp_path, capsys):
+    out = tmp_path / "clr.npz"
+    assert main(["discover", REF, "--method", "latentclr", "-k", "4", "--iterations", "4",
+                 "--batch", "4", "--model-type", "linear", "--loss", "official",
+                 "--no-progress", "-o", str(out)]) == 0
+    ds = load_direction_set(out)
+    assert ds.method == "latentclr" and len(ds) == 4 and ds.conditional is not None
+    edited = tmp_path / "e.png"
+    assert main(["render", REF, "--directions", str(out), "--seed", "3", "--edit", "0=2",
+                 "-o", str(edited)]) == 0
+    assert main(["discover", REF, "--method", "sefa", "--lr", "0.1", "-o", str(out)]) == 2
+    assert "sefa" in capsys.readouterr().err

@@ -154,8 +154,10 @@ def test_progress_and_cancel(model) -> None:
 
 
 def test_method_names_and_unknown_method() -> None:
-    assert METHOD_NAMES == ("ganspace", "sefa")
-    with pytest.raises(ValueError, match=r"^unknown method 'pca'; choose from ganspace, sefa$"):
+    assert METHOD_NAMES == ("ganspace", "sefa", "latentclr")
+    with pytest.raises(
+        ValueError, match=r"^unknown method 'pca'; choose from ganspace, sefa, latentclr$"
+    ):
         make_params("pca")
     with pytest.raises(ValueError, match="unknown method"):
         run_method(LinearFeatureGenerator(), "pca")

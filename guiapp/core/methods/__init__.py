@@ -30,15 +30,17 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from guiapp.core.methods import ganspace, sefa
+from guiapp.core.methods import ganspace, latentclr, sefa
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, ProgressFn
 from guiapp.core.types import DirectionSet, LayerRange
 
-METHOD_NAMES: tuple[str, ...] = ("ganspace", "sefa")
+METHOD_NAMES: tuple[str, ...] = ("ganspace", "sefa", "latentclr")
 SHARED_PARAMS: tuple[str, ...] = ("k", "samples", "seed", "layers")
 
-_MODULES: dict[str, types.ModuleType] = {"ganspace": ganspace, "sefa": sefa}
+_MODULES: dict[str, types.ModuleType] = {
+    "ganspace": ganspace, "sefa": sefa, "latentclr": latentclr,
+}
 
 
 def method_module(method: str) -> types.ModuleType:
