@@ -27,7 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from guiapp.core.models.resample import conv2d_up2, make_filter, upsample2d
+from guiapp.core.models.resample import conv2d_up2, make_filter
+from guiapp.core.models.stylegan2_fast import (
+    fast_enabled,
+    linear_fast,
+    synthesis_layer_fast,
+    torgb_fast,
+)
 
 LRELU_GAIN = math.sqrt(2.0)
 NOISE_MODES = ("const", "random", "none")
@@ -83,9 +89,12 @@ class FullyConnectedLayer(nn.Module):
         return self.weight * self.weight_gain
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gain = LRELU_GAIN if self.activation == "lrelu" else 1.0
+        params = (self.weight,) if self.bias is None else (self.weight, self.bias)
+        if x.ndim == 2 and fast_enabled(None, x, *params):
+            return linear_fast(self, x, gain)
         b = None if self.bias is None else self.bias * self.bias_gain
         x = x.matmul(self.effective_weight().t())
-        gain = LRELU_GAIN if self.activation == "lrelu" else 1.0
         return bias_act(x, b, self.activation, gain)
 
 
@@ -239,24 +248,38 @@ class SynthesisLayer(nn.Module):
         fused: bool = False,
         gain: float = 1.0,
         generator: torch.Generator | None = None,
+        fast: bool | None = None,
     ) -> torch.Tensor:
-        styles = self.affine(w)
-        noise = None
-        if self.use_noise and noise_mode == "random":
-            shape = (x.shape[0], 1, self.resolution, self.resolution)
-            device = x.device if generator is None else generator.device
-            rand = torch.randn(shape, generator=generator, device=device)
-            noise = rand.to(x.device, x.dtype) * self.noise_strength
-        elif self.use_noise and noise_mode == "const":
-            noise = self.noise_const * self.noise_strength
-        elif noise_mode not in NOISE_MODES:
+        """(N, I, H, W), (N, w_dim) -> (N, O, H * up, W * up). ``fast``: None takes the fast
+        path when autograd records nothing, False forces the reference ops (where ``fused``
+        applies)."""
+        if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}")
+        styles = self.affine(w)
+        clamp = None if self.conv_clamp is None else self.conv_clamp * gain
+        if fast_enabled(fast, x, styles, self.weight, self.bias):
+            return synthesis_layer_fast(
+                self, x, styles, noise_mode, LRELU_GAIN * gain, clamp, generator
+            )
+        noise = self.noise(x, noise_mode, generator)
         x = modulated_conv2d(
             x, self.weight, styles, noise, self.up, self.padding, self.resample_filter,
             fused=fused,
         )  # fmt: skip
-        clamp = None if self.conv_clamp is None else self.conv_clamp * gain
         return bias_act(x, self.bias, "lrelu", LRELU_GAIN * gain, clamp)
+
+    def noise(
+        self, x: torch.Tensor, mode: str, generator: torch.Generator | None = None
+    ) -> torch.Tensor | None:
+        """Noise times its strength, broadcastable to the (N, O, R, R) output, or None."""
+        if not self.use_noise or mode == "none":
+            return None
+        if mode == "random":
+            shape = (x.shape[0], 1, self.resolution, self.resolution)
+            device = x.device if generator is None else generator.device
+            rand = torch.randn(shape, generator=generator, device=device)
+            return rand.to(x.device, x.dtype) * self.noise_strength
+        return self.noise_const * self.noise_strength
 
 
 class ToRGBLayer(nn.Module):
@@ -272,26 +295,11 @@ class ToRGBLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros([out_channels]))
         self.weight_gain = 1 / math.sqrt(in_channels)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, fused: bool = False) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, w: torch.Tensor, fused: bool = False, fast: bool | None = None
+    ) -> torch.Tensor:
         styles = self.affine(w) * self.weight_gain
+        if fast_enabled(fast, x, styles, self.weight, self.bias):
+            return torgb_fast(x, self.weight, styles, self.bias, self.conv_clamp)
         x = modulated_conv2d(x, self.weight, styles, demodulate=False, fused=fused)
         return bias_act(x, self.bias, clamp=self.conv_clamp)
-
-
-class Conv2dLayer(nn.Module):
-    """The resnet architecture's skip: bias-free 1x1 conv then 2x FIR upsampling."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        resample_filter: tuple[float, ...] = (1, 3, 3, 1),
-    ) -> None:
-        super().__init__()
-        self.register_buffer("resample_filter", make_filter(resample_filter))
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
-        self.weight_gain = 1 / math.sqrt(in_channels)
-
-    def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-        x = F.conv2d(x, self.weight * self.weight_gain)
-        return upsample2d(x, self.resample_filter) * gain

@@ -24,15 +24,12 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from guiapp.core.models.resample import make_filter, upsample2d
-from guiapp.core.models.stylegan2_layers import (
-    Conv2dLayer,
-    MappingNetwork,
-    SynthesisLayer,
-    ToRGBLayer,
-)
+from guiapp.core.models.stylegan2_fast import fast_enabled, upsample2d_fast
+from guiapp.core.models.stylegan2_layers import MappingNetwork, SynthesisLayer, ToRGBLayer
 
 ARCHITECTURES = ("skip", "resnet")
 
@@ -84,6 +81,28 @@ class StyleGAN2Config:
         return 2 * len(self.block_resolutions)
 
 
+class Conv2dLayer(nn.Module):
+    """The resnet architecture's skip: bias-free 1x1 conv then 2x FIR upsampling."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        resample_filter: tuple[float, ...] = (1, 3, 3, 1),
+    ) -> None:
+        super().__init__()
+        self.register_buffer("resample_filter", make_filter(resample_filter))
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
+        self.weight_gain = 1 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, gain: float = 1.0, fast: bool | None = None) -> torch.Tensor:
+        if fast_enabled(fast, x, self.weight):
+            x = F.conv2d(x, self.weight * (self.weight_gain * gain))
+            return upsample2d_fast(x, self.resample_filter)
+        x = F.conv2d(x, self.weight * self.weight_gain)
+        return upsample2d(x, self.resample_filter) * gain
+
+
 class SynthesisBlock(nn.Module):
     """One resolution: [const | conv0 (up 2x)], conv1, [torgb], [resnet skip]."""
 
@@ -115,13 +134,18 @@ class SynthesisBlock(nn.Module):
         if not self.is_first and self.architecture == "resnet":
             self.skip = Conv2dLayer(in_ch, out_ch, cfg.resample_filter)
 
-    def convs(self, x: torch.Tensor | None, ws: torch.Tensor, **layer_kwargs) -> torch.Tensor:
-        """The block's activations: (N, C_in, R/2, R/2) -> (N, C, R, R); ``ws`` (N, k, w_dim)."""
+    def convs(
+        self, x: torch.Tensor | None, ws: torch.Tensor, channels_last: bool = False, **layer_kwargs
+    ) -> torch.Tensor:
+        """The block's activations: (N, C_in, R/2, R/2) -> (N, C, R, R); ``ws`` (N, k, w_dim).
+        ``channels_last``: start from the constant in that memory format (faster convs)."""
         if self.is_first:
             x = self.const.unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
             return self.conv1(x, ws[:, 0], **layer_kwargs)
         if self.architecture == "resnet":
-            y = self.skip(x, gain=math.sqrt(0.5))
+            y = self.skip(x, gain=math.sqrt(0.5), fast=layer_kwargs.get("fast"))
             x = self.conv0(x, ws[:, 0], **layer_kwargs)
             x = self.conv1(x, ws[:, 1], gain=math.sqrt(0.5), **layer_kwargs)
             return y + x
@@ -129,13 +153,21 @@ class SynthesisBlock(nn.Module):
         return self.conv1(x, ws[:, 1], **layer_kwargs)
 
     def rgb(
-        self, x: torch.Tensor, img: torch.Tensor | None, ws: torch.Tensor, fused: bool
+        self,
+        x: torch.Tensor,
+        img: torch.Tensor | None,
+        ws: torch.Tensor,
+        fused: bool,
+        fast: bool | None = None,
     ) -> torch.Tensor | None:
         """Upsample the incoming image and add this block's ToRGB output (if it has one)."""
         if img is not None:
-            img = upsample2d(img, self.resample_filter)
+            if fast_enabled(fast, img):
+                img = upsample2d_fast(img, self.resample_filter)
+            else:
+                img = upsample2d(img, self.resample_filter)
         if self.has_torgb:
-            y = self.torgb(x, ws[:, self.num_conv], fused=fused)
+            y = self.torgb(x, ws[:, self.num_conv], fused=fused, fast=fast)
             img = y if img is None else img + y
         return img
 
@@ -168,26 +200,32 @@ class SynthesisNetwork(nn.Module):
         fused: bool | None = None,
         max_resolution: int | None = None,
         generator: torch.Generator | None = None,
+        fast: bool | None = None,
     ) -> torch.Tensor:
         """Images in about [-1, 1]: (N, C, R, R), R = ``min(max_resolution, resolution)``.
 
         Stopping early (``max_resolution``) returns the RGB skip image at that block, a
-        cheap preview; it needs the 'skip' architecture.
+        cheap preview; it needs the 'skip' architecture. ``fast``: None (default) takes
+        the fast paths of :mod:`stylegan2_fast` when autograd records nothing; False runs
+        the reference ops (``fused`` then picks the grouped-convolution form).
         """
         ws = self._check_ws(ws)
         fused = ws.shape[0] == 1 if fused is None else fused
-        kwargs = {"noise_mode": noise_mode, "fused": fused, "generator": generator}
+        fast = fast_enabled(fast, ws, *self.parameters())
+        kwargs = {"noise_mode": noise_mode, "fused": fused, "generator": generator, "fast": fast}
         x = img = None
         for res in self.block_resolutions:
             block = self.block(res)
             bws = self.block_ws(ws, res)
-            x = block.convs(x, bws, **kwargs)
-            img = block.rgb(x, img, bws, fused)
+            x = block.convs(x, bws, channels_last=fast, **kwargs)
+            img = block.rgb(x, img, bws, fused, fast)
             if max_resolution is not None and res >= max_resolution and img is not None:
                 break
-        return img
+        return img.contiguous()
 
-    def features(self, ws: torch.Tensor, layer: str, noise_mode: str = "const") -> torch.Tensor:
+    def features(
+        self, ws: torch.Tensor, layer: str, noise_mode: str = "const", fast: bool | None = None
+    ) -> torch.Tensor:
         """(N, C, r, r) output of ``layer``: ``"b{r}.conv0"`` or ``"b{r}.conv1"`` (for the
         resnet architecture, ``conv1`` means the block's output, skip included)."""
         ws = self._check_ws(ws)
@@ -197,16 +235,17 @@ class SynthesisNetwork(nn.Module):
             raise ValueError(f"unknown layer {layer!r}")
         if res == 4 and conv == "conv0":
             raise ValueError("block b4 has no conv0")
-        kwargs = {"noise_mode": noise_mode, "fused": ws.shape[0] == 1}
+        fast = fast_enabled(fast, ws, *self.parameters())
+        kwargs = {"noise_mode": noise_mode, "fused": ws.shape[0] == 1, "fast": fast}
         x = None
         for r in self.block_resolutions:
             block = self.block(r)
             bws = self.block_ws(ws, r)
             if r == res and conv == "conv0":
-                return block.conv0(x, bws[:, 0], **kwargs)
+                return block.conv0(x, bws[:, 0], **kwargs).contiguous()
             x = block.convs(x, bws, **kwargs)
             if r == res:
-                return x
+                return x.contiguous()
         raise AssertionError("unreachable")
 
     def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
