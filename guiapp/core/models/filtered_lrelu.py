@@ -11,7 +11,9 @@ applies the leaky ReLU at the higher rate, low-pass filters again and keeps ever
   Kaiser design rules of Kaiser & Schafer (numpy and torch only);
 - :func:`upfirdn2d`: zero insertion, padding or cropping, FIR convolution (a true
   convolution, separable for 1-D taps) and decimation. Upsampling runs as a strided
-  transposed convolution and decimation as a strided convolution, so no zero is multiplied;
+  transposed convolution and decimation as a strided convolution, so no zero is multiplied
+  (the direct definition, :func:`guiapp.core.models.resample.upfirdn2d`, is what the tests
+  check it against);
 - :func:`filtered_lrelu`: bias, upsampling (gain ``up**2``), leaky ReLU with gain, clamping,
   downsampling, with the padding convention of NVIDIA's reference implementation
   (padding is given with respect to the upsampled image).

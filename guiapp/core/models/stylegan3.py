@@ -78,14 +78,6 @@ class StyleGAN3Model(StyleGANModel):
         """The full image (see :meth:`preview_resolutions`)."""
         return self.synthesize(ws, noise_mode)
 
-    def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
-        """(N, num_ws, w_dim) -> (N, C * s * s) activations of ``layer``."""
-        if layer not in self.feature_layers:
-            raise ValueError(
-                f"unknown layer {layer!r}; this model has {', '.join(self.feature_layers)}"
-            )
-        return self.net.synthesis.features(ws.to(self.device), layer).flatten(1)
-
     def style_affines(self) -> list[FullyConnectedLayer]:
         """The affine of each w index: the input's transform, then every layer's style."""
         synth = self.net.synthesis
