@@ -107,13 +107,15 @@ def test_bad_files_leave_the_state_alone(window, qtbot, tmp_path):
 
 
 def test_cancel_a_long_discovery(window, qtbot):
-    window.run_method("ganspace", {"k": 10, "samples": 2_000_000})
+    # Large enough to run for many seconds, small enough for the activation cache limit.
+    window.run_method("ganspace", {"k": 10, "samples": 400_000})
     qtbot.waitUntil(window.cancel_button.isVisible, timeout=10_000)
     with qtbot.waitSignal(window.runner.cancelled, timeout=30_000):
         window.cancel_button.click()
     qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
     assert window.store.direction_set is None
     assert window.status_label.text() == "Cancelled"
+    assert window.last_error == ""
 
 
 def test_style_model_file_enables_layer_ranges(window, qtbot, tmp_path):
