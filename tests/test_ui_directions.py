@@ -338,12 +338,16 @@ def test_plot_is_empty_without_directions_and_shows_a_loss_curve(qtbot, style_st
     style_store.set_direction_set(None)
     assert plot.bar_count() == 0 and plot.highlighted_index() == -1
     assert not plot.bars.isVisible() and not plot.baseline_line.isVisible()
-    assert not plot.loss_widget.isVisible()
-    plot.set_loss_curve([3.0, 2.0])
-    plot.append_loss(1.5)
-    assert plot.loss_widget.isVisible()
-    assert plot.loss_values() == [3.0, 2.0, 1.5]
-    np.testing.assert_allclose(plot.loss_curve.yData, [3.0, 2.0, 1.5])
+    assert not plot.training.isVisible()
+    plot.show_training([10, 20], [3.0, 2.0], [0.25, 0.5])
+    plot.append_training(30, 1.5, 0.75)
+    assert plot.training.isVisible()
+    assert plot.training.history() == ([10, 20, 30], [3.0, 2.0, 1.5], [0.25, 0.5, 0.75])
+    np.testing.assert_allclose(plot.training.loss_curve.yData, [3.0, 2.0, 1.5])
+    np.testing.assert_allclose(plot.training.accuracy_curve.xData, [10, 20, 30])
+    np.testing.assert_allclose(plot.training.accuracy_curve.yData, [25, 50, 75])
+    plot.hide_training()
+    assert not plot.training.isVisible()
 
 
 def test_tab_walks_the_rows_in_order_building_them_on_the_way(qtbot):

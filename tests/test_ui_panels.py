@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QSpinBox
 
+from guiapp.core.layers import layer_preset
 from guiapp.core.models.registry import DEFAULT_MODEL, builtin_models
 from guiapp.core.types import LayerRange, ModelInfo
 from guiapp.ui.image_view import ImageView
-from guiapp.ui.method_panel import MethodPanel, layer_preset
+from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.model_picker import ModelPicker
 from guiapp.ui.qimage import array_to_qimage
 from guiapp.ui.session_store import SessionStore
@@ -187,36 +187,66 @@ def test_method_panel_style_model_hides_layer_and_maps_custom_range(qtbot):
     panel.set_feature_layers(["mapping"])
     assert panel.params("ganspace")["layer"] is None
     assert panel.params("sefa")["layers"] == LayerRange(0, 14)
-    panel._preset.setCurrentText("Fine")
-    assert not panel._range.isEnabled()
+    panel.sefa_layers.preset.setCurrentText("Fine")
+    assert not panel.sefa_layers.slider.isEnabled()
     assert panel.params("sefa")["layers"] == LayerRange(8, 14)
-    panel._preset.setCurrentText("Custom")
-    assert panel._range.isEnabled()
-    panel._range.setValue((2, 5))  # inclusive 2-5 on screen
+    panel.sefa_layers.preset.setCurrentText("Custom")
+    assert panel.sefa_layers.slider.isEnabled()
+    panel.sefa_layers.slider.setValue((2, 5))  # inclusive 2-5 on screen
     assert panel.params("sefa")["layers"] == LayerRange(2, 6)
-    assert "2-5" in panel._range_text.text()
+    assert "2-5" in panel.sefa_layers.caption.text()
     assert panel._sefa_k.maximum() == 512
 
 
 def test_method_panel_single_latent_disables_layer_ranges(qtbot):
     panel = MethodPanel(_store(Z_INFO))
     qtbot.addWidget(panel)
-    assert not panel._preset.isEnabled() and not panel._range.isEnabled()
-    panel._preset.setCurrentText("Custom")
-    assert not panel._range.isEnabled()
+    assert not panel.sefa_layers.preset.isEnabled() and not panel.sefa_layers.slider.isEnabled()
+    panel.sefa_layers.preset.setCurrentText("Custom")
+    assert not panel.sefa_layers.slider.isEnabled()
     assert panel.params("sefa")["layers"] is None
     assert panel._sefa_k.maximum() == 100
 
 
-def test_method_panel_latentclr_is_not_runnable(qtbot):
+def test_method_panel_latentclr_runs_with_the_core_defaults(qtbot):
+    from guiapp.core.latentclr_params import Params
+    from guiapp.core.methods import make_params
+
     panel = MethodPanel(_store())
     qtbot.addWidget(panel)
+    panel.set_feature_layers(["block0", "block1"])
     panel._tabs.setCurrentIndex(2)
     assert panel.current_method() == "latentclr"
-    assert not panel._run.isEnabled()
-    page = panel._tabs.widget(2)
-    inputs = page.findChildren(QSpinBox) + page.findChildren(QComboBox)
-    assert inputs and not any(w.isEnabled() for w in inputs)
+    assert panel._run.isEnabled()
+    with qtbot.waitSignal(panel.run_requested) as blocker:
+        panel._run.click()
+    method, params = blocker.args
+    assert method == "latentclr"
+    assert params["layer"] == "block0" and params["layers"] is None
+    assert params["keep_best_on_cancel"] is True
+    built = make_params("latentclr", params)
+    assert built == Params(layer="block0", keep_best_on_cancel=True)
+
+
+def test_latentclr_page_settings_reach_the_params(qtbot):
+    panel = MethodPanel(_store(STYLE_INFO, "/m/ffhq.safetensors"))
+    qtbot.addWidget(panel)
+    page = panel.latentclr
+    page.set_feature_layers(["mapping", "b4.conv1", "b8.conv0"])
+    assert page.layer.currentText() == "b4.conv1"  # the paper's target layer
+    assert not page.depth.isEnabled()
+    page.model_type.setCurrentIndex(page.model_type.findData("nonlinear"))
+    assert page.depth.isEnabled()
+    page.depth.setValue(2)
+    page.loss.setCurrentIndex(page.loss.findData("official"))
+    page.iterations.setValue(50)
+    page.lr.setValue(0.01)
+    page.layers.preset.setCurrentText("Coarse")
+    params = panel.params("latentclr")
+    assert params["model_type"] == "nonlinear" and params["depth"] == 2
+    assert params["loss"] == "official" and params["iterations"] == 50
+    assert params["lr"] == pytest.approx(0.01)
+    assert params["layers"] == LayerRange(0, 4)
 
 
 def test_method_panel_waits_for_a_model(qtbot):

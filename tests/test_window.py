@@ -140,6 +140,38 @@ def test_style_model_file_enables_layer_ranges(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: not np.array_equal(pixels(window), before), timeout=10_000)
 
 
+def test_slider_drag_shows_previews_then_the_full_image(window, qtbot, tmp_path):
+    from stylegan_fixtures import random_generator, write_nvidia_pickle
+
+    from guiapp.core.io import read_png_metadata
+
+    path = write_nvidia_pickle(tmp_path / "snapshot.pkl", random_generator(seed=3))
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.files.open_any(str(path))
+    full = window.store.model_info.resolution
+    window.loaded.renderer.preview_resolution = full // 2  # fixed, not timing-dependent
+    window.run_method("sefa", {"k": 3})
+    qtbot.waitUntil(lambda: len(window.store) == 3 and not window.runner.is_busy(),
+                    timeout=30_000)
+    row = window.direction_list.row(0)
+    row.alpha_slider.sliderPressed.emit()
+    assert window.store.dragging
+    row.alpha_slider.setValue(row.alpha_slider.maximum())
+    qtbot.waitUntil(lambda: window.last_result is not None
+                    and bool(window.last_result.request.edits)
+                    and window.last_result.preview_resolution == full // 2, timeout=10_000)
+    assert window.last_result.image.shape[0] == full  # shown at full size
+    window.files.save_image(path=str(tmp_path / "edited.png"))  # saving renders in full
+    qtbot.waitUntil(lambda: (tmp_path / "edited.png").exists(), timeout=10_000)
+    assert read_png_metadata(tmp_path / "edited.png")["edits"]
+    row.alpha_slider.sliderReleased.emit()
+    assert not window.store.dragging
+    qtbot.waitUntil(lambda: window.last_result.preview_resolution is None
+                    and window.last_result_id == window.render_queue.latest_id,
+                    timeout=10_000)
+    assert window.last_result.request.edits
+
+
 def test_save_grid_in_the_worker(window, qtbot, tmp_path):
     from PIL import Image
 
@@ -172,3 +204,34 @@ def test_offers_to_restore_the_last_session(qtbot, tmp_path):
         second.banner._restore.click()
     assert second.store.alpha(2) == 1.25 and second.store.label(2) == "lighting"
     second.close()
+
+
+def test_latentclr_trains_from_the_panel_with_live_curves(window, qtbot):
+    page = window.methods.latentclr
+    page.k.setValue(4)
+    page.batch.setValue(4)
+    page.iterations.setValue(20)
+    window.methods._tabs.setCurrentIndex(2)
+    with qtbot.waitSignal(window.runner.finished, timeout=120_000):
+        window.methods._run.click()
+    assert window.last_error == ""
+    ds = window.store.direction_set
+    assert ds is not None and ds.method == "latentclr" and len(ds) == 4
+    assert window.plot.bar_count() == 4
+    iterations, loss, accuracy = window.plot.training.history()
+    assert iterations == [10, 20] and len(loss) == 2 and len(accuracy) == 2
+    assert window.plot.training.isVisible()
+    assert window.status_label.text() == "Found 4 directions"
+
+
+def test_cancelled_latentclr_keeps_its_best_directions(window, qtbot):
+    window.run_method("latentclr", {"k": 4, "batch": 4, "iterations": 1_000_000,
+                                    "eval_samples": 8, "keep_best_on_cancel": True})
+    qtbot.waitUntil(lambda: len(window.plot.training.history()[0]) >= 2, timeout=60_000)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.cancel_button.click()
+    ds = window.store.direction_set
+    assert ds is not None and ds.method == "latentclr" and len(ds) == 4
+    assert ds.plot["cancelled"] and ds.plot["iterations_done"] >= 20
+    assert window.status_label.text().startswith("Cancelled after")
+    assert window.last_error == ""

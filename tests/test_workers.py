@@ -148,6 +148,46 @@ def test_result_after_cancel_is_not_success(qtbot, runner: TaskRunner) -> None:
     assert events == [("started", task_id), ("cancelled", task_id), ("finished", task_id)]
 
 
+def stops_early_job(entered: threading.Event) -> Callable[..., str]:
+    """A job that, when cancelled, returns what it has instead of raising (as LatentCLR's
+    keep-best does)."""
+
+    def job(progress: ProgressFn, cancel: CancelToken, on_partial: Partial) -> str:
+        entered.set()
+        while not cancel.cancelled:
+            time.sleep(0.002)
+        return "best so far"
+
+    return job
+
+
+def test_cancel_keeping_the_result_reports_it(qtbot, runner: TaskRunner) -> None:
+    entered = threading.Event()
+    events = record(runner, TASK_SIGNALS)
+    task_id = runner.submit(stops_early_job(entered))
+    assert entered.wait(TIMEOUT_MS / 1000)
+    with qtbot.waitSignal(runner.finished, timeout=TIMEOUT_MS):
+        runner.cancel(keep_result=True)
+    assert without_progress(events) == [
+        ("started", task_id), ("succeeded", task_id, "best so far"), ("finished", task_id),
+    ]
+
+
+def test_replaced_job_drops_its_kept_result(qtbot, runner: TaskRunner) -> None:
+    """A user cancel asked to keep the result, but a new job replaced the old one first."""
+    entered = threading.Event()
+    events = record(runner, TASK_SIGNALS)
+    first = runner.submit(stops_early_job(entered))
+    assert entered.wait(TIMEOUT_MS / 1000)
+    runner.cancel(keep_result=True)
+    with qtbot.waitSignal(
+        runner.finished, check_params_cb=lambda task_id: task_id == second, timeout=TIMEOUT_MS
+    ):
+        second = runner.submit(ok_job, "second")
+    assert ("cancelled", first) in events
+    assert not any(e[0] == "succeeded" and e[1] == first for e in events)
+
+
 def test_new_job_replaces_running_one(qtbot, runner: TaskRunner) -> None:
     entered = threading.Event()
     events = record(runner, TASK_SIGNALS)

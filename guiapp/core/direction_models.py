@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-MODEL_TYPES = ("global", "linear", "nonlinear")
+from guiapp.core.latentclr_params import MODEL_TYPES
+
 EPS = 1e-12
 
 

@@ -108,6 +108,9 @@ class DirectionRow(QWidget):
         self.first_layer_box.valueChanged.connect(self._on_first_layer_box_changed)
         self.last_layer_box.valueChanged.connect(self._on_last_layer_box_changed)
         self.reset_button.clicked.connect(self._on_reset_button_clicked)
+        for slider in (self.alpha_slider, self.layer_slider):
+            slider.sliderPressed.connect(lambda: store.set_dragging(True))
+            slider.sliderReleased.connect(lambda: store.set_dragging(False))
         for gesture_end in (self.alpha_slider.sliderReleased, self.alpha_box.editingFinished,
                             self.layer_slider.sliderReleased):
             gesture_end.connect(store.end_gesture)

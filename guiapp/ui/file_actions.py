@@ -89,11 +89,13 @@ class FileActions(QObject):
         if win.loaded is None:
             win.show_error("Nothing to save", "Open a model first.")
             return
-        if win.last_result is not None and win.last_result_id == win.render_queue.latest_id:
-            save(win.last_result)
+        last = win.last_result
+        if (last is not None and win.last_result_id == win.render_queue.latest_id
+                and last.preview_resolution is None):  # never save a quick preview
+            save(last)
         else:
             self._pending_save = lambda: save(win.last_result)
-            win.request_render()
+            win.request_render(preview=False)
 
     def on_rendered(self, request_id: int) -> None:
         if self._pending_save is not None and request_id == self.window.render_queue.latest_id:

@@ -128,6 +128,8 @@ class ImageView(QWidget):
         self._next.clicked.connect(self._on_next_clicked)
         self._random.clicked.connect(self._on_random_clicked)
         self._psi.valueChanged.connect(self._on_psi_value_changed)
+        self._psi.sliderPressed.connect(lambda: self._store.set_dragging(True))
+        self._psi.sliderReleased.connect(lambda: self._store.set_dragging(False))
         self._show_original.toggled.connect(self._on_show_original_toggled)
         self._show_original.setChecked(True)  # comparing is the point of editing
         self._edited.painted.connect(self._on_edited_painted)

@@ -163,9 +163,10 @@ class MainWindow(QMainWindow):
         self.picker.model_requested.connect(self.open_model)
         self.picker.device_requested.connect(self._on_picker_device)
         self.methods.run_requested.connect(self.run_method)
-        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.cancel_button.clicked.connect(lambda: self.runner.cancel(keep_result=True))
         self.banner.restore_requested.connect(self.files.open_session_file)
         self.store.image_inputs_changed.connect(self.request_render)
+        self.store.dragging_changed.connect(self._on_store_dragging_changed)
         self.store.selection_changed.connect(lambda _i: self.request_render())
         self.runner.started.connect(lambda _t: self._set_busy(True))
         self.runner.progress.connect(self._on_runner_progress)
@@ -204,6 +205,8 @@ class MainWindow(QMainWindow):
             return None
         task = self.runner.submit(discover_job(self.loaded.model, method, params), method)
         self._job_kind[task] = "discover"
+        if method == "latentclr":
+            self.plot.show_training([], [], [])
         self.methods.set_running(True)
         self.status_label.setText(f"Running {method}…")
         return task
@@ -238,18 +241,32 @@ class MainWindow(QMainWindow):
             self.status_label.setText(message)
 
     def _on_runner_partial(self, _task: int, value: object) -> None:
-        if isinstance(value, dict) and "loss" in value:
-            self.plot.append_loss(float(value["loss"]))
+        if isinstance(value, dict) and "loss" in value and "iteration" in value:
+            self.plot.append_training(
+                int(value["iteration"]), float(value["loss"]), float(value.get("accuracy", 0.0))
+            )
 
     def _on_runner_succeeded(self, task: int, result: object) -> None:
         kind = self._job_kind.get(task)
         if kind == "load":
             self._model_loaded(result)  # type: ignore[arg-type]
         elif kind == "discover":
-            self.store.set_direction_set(result)  # type: ignore[arg-type]
-            self.status_label.setText(f"Found {len(result)} directions")  # type: ignore[arg-type]
+            self._directions_found(result)
         elif kind == "grid":
             self.status_label.setText(f"Saved {result}")
+
+    def _directions_found(self, result: Any) -> None:
+        if self.loaded is None or result.model_id != self.loaded.model.model_id:
+            return  # found for a model that has since been replaced
+        self.store.set_direction_set(result)
+        plot = result.plot or {}
+        if plot.get("cancelled"):
+            self.status_label.setText(
+                f"Cancelled after {plot.get('iterations_done', 0)} iterations: kept the "
+                f"best {len(result)} directions so far"
+            )
+        else:
+            self.status_label.setText(f"Found {len(result)} directions")
 
     def _on_runner_failed(self, task: int, message: str) -> None:
         what = "open the model" if self._job_kind.get(task) == "load" else "finish the job"
@@ -269,7 +286,9 @@ class MainWindow(QMainWindow):
             self.methods.set_running(False)
 
     # -- rendering -----------------------------------------------------------------------------
-    def current_request(self) -> Any:
+    def current_request(self, preview: bool | None = None) -> Any:
+        """What to render now; a quick preview while a slider is held (``preview`` None),
+        unless ``preview`` says otherwise."""
         from guiapp.core.live_render import RenderRequest
 
         store = self.store
@@ -278,12 +297,18 @@ class MainWindow(QMainWindow):
             seed=store.seed, truncation=store.truncation, direction_set=store.direction_set,
             edits=store.edits(), noise_mode=store.noise_mode, strip_index=selected,
             strip_layers=store.layers(selected) if 0 <= selected < len(store) else None,
+            preview=store.dragging if preview is None else preview,
         )
 
-    def request_render(self) -> int | None:
+    def request_render(self, preview: bool | None = None) -> int | None:
         if self.loaded is None:
             return None
-        return self.render_queue.request((self.loaded.renderer, self.current_request()))
+        request = self.current_request(preview)
+        return self.render_queue.request((self.loaded.renderer, request))
+
+    def _on_store_dragging_changed(self, dragging: bool) -> None:
+        if not dragging:
+            self.request_render()  # the full image for where the slider stopped
 
     @staticmethod
     def _render(payload: tuple[Any, Any]) -> Any:

@@ -2,9 +2,9 @@
 
 GANSpace (Härkönen et al., NeurIPS 2020) runs PCA on sampled latents or activations; SeFa
 (Shen & Zhou, CVPR 2021) factorises the weights that read the latent, optionally only
-those of some layers; LatentCLR (Yüksel et al., ICCV 2021) is shown but not runnable yet.
-The panel emits ``run_requested``; the main window starts the job and calls
-``set_running``.
+those of some layers; LatentCLR (Yüksel et al., ICCV 2021) trains directions
+contrastively (its page is :class:`~guiapp.ui.latentclr_page.LatentCLRPage`). The panel
+emits ``run_requested``; the main window starts the job and calls ``set_running``.
 """
 
 from __future__ import annotations
@@ -15,32 +15,19 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
-    QLabel,
     QPushButton,
-    QSpinBox,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
-from superqt import QLabeledRangeSlider
 
-from guiapp.core.layers import layer_preset
-from guiapp.core.types import LayerRange
+from guiapp.ui.form_fields import SEED_MAX, spin
+from guiapp.ui.latentclr_page import LatentCLRPage
+from guiapp.ui.layer_range_picker import LayerRangePicker
 from guiapp.ui.session_store import SessionStore
 
-PRESETS = ("All", "Coarse", "Middle", "Fine", "Custom")
 METHODS = ("ganspace", "sefa", "latentclr")
-SEED_MAX = 2**31 - 1
-
-
-def _spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setValue(value)
-    box.setSingleStep(step)
-    box.setToolTip(tip)
-    box.setGroupSeparatorShown(True)
-    return box
 
 
 class MethodPanel(QWidget):
@@ -55,10 +42,11 @@ class MethodPanel(QWidget):
         self._tabs = QTabWidget()
         self._tabs.addTab(self._ganspace_page(), "GANSpace")
         self._tabs.addTab(self._sefa_page(), "SeFa")
-        self._tabs.addTab(self._latentclr_page(), "LatentCLR")
+        self.latentclr = LatentCLRPage()
+        self._tabs.addTab(self._scrolled(self.latentclr), "LatentCLR")
         self._tabs.setTabToolTip(0, "PCA of sampled latents (or of a layer's activations)")
         self._tabs.setTabToolTip(1, "Closed-form factorisation of the generator's weights")
-        self._tabs.setTabToolTip(2, "Contrastive learning of directions (not available yet)")
+        self._tabs.setTabToolTip(2, "Contrastive training of directions (takes minutes)")
         self._run = QPushButton("&Run")
         self._run.setToolTip("Find directions with the chosen method and parameters")
         layout = QVBoxLayout(self)
@@ -68,20 +56,19 @@ class MethodPanel(QWidget):
 
         self._run.clicked.connect(self._on_run_clicked)
         self._tabs.currentChanged.connect(self._on_tabs_current_changed)
-        self._preset.currentTextChanged.connect(self._on_preset_text_changed)
         store.model_changed.connect(self._on_store_model_changed)
         self._on_store_model_changed()
 
     # -- pages -------------------------------------------------------------------------------
     def _ganspace_page(self) -> QWidget:
         page = QWidget()
-        self._gs_k = _spin(
+        self._gs_k = spin(
             1,
             512,
             50,
             "How many principal components to keep, ranked by explained variance (count)",
         )
-        self._gs_samples = _spin(
+        self._gs_samples = spin(
             1_000,
             10_000_000,
             100_000,
@@ -89,7 +76,7 @@ class MethodPanel(QWidget):
             "gives steadier components but takes longer",
             step=1_000,
         )
-        self._gs_seed = _spin(
+        self._gs_seed = spin(
             0,
             SEED_MAX,
             0,
@@ -110,48 +97,31 @@ class MethodPanel(QWidget):
 
     def _sefa_page(self) -> QWidget:
         page = QWidget()
-        self._sefa_k = _spin(
+        self._sefa_k = spin(
             1,
             512,
             20,
             "How many directions to keep, ranked by eigenvalue (count; at most the latent size)",
         )
-        self._preset = QComboBox()
-        self._preset.addItems(PRESETS)
-        self._preset.setToolTip(
+        self.sefa_layers = LayerRangePicker(
             "Which per-layer latents' weights SeFa factorises: coarse "
             "layers change pose and shape, middle ones features, fine ones "
             "colour and texture"
         )
-        self._range = QLabeledRangeSlider(Qt.Orientation.Horizontal)
-        self._range.setToolTip("Custom layer range, both ends included (layer numbers from 0)")
-        self._range_text = QLabel()
         form = QFormLayout(page)
         form.addRow("Directions (&k):", self._sefa_k)
-        form.addRow("La&yers:", self._preset)
-        form.addRow("", self._range)
-        form.addRow("", self._range_text)
-        self._range.valueChanged.connect(self._on_range_value_changed)
+        form.addRow("La&yers:", self.sefa_layers)
         return page
 
-    def _latentclr_page(self) -> QWidget:
-        page = QWidget()
-        note = QLabel(
-            "LatentCLR learns directions by contrastive training on a layer's "
-            "features. It is not available in this version yet."
-        )
-        note.setWordWrap(True)
-        form = QFormLayout(page)
-        form.addRow(note)
-        fields = QWidget()
-        inner = QFormLayout(fields)
-        inner.setContentsMargins(0, 0, 0, 0)
-        inner.addRow("Directions (k):", _spin(1, 512, 20, "How many directions to learn (count)"))
-        inner.addRow("Iterations:", _spin(1, 1_000_000, 10_000, "Training steps (count)"))
-        inner.addRow("Feature layer:", QComboBox())
-        fields.setEnabled(False)
-        form.addRow(fields)
-        return page
+    @staticmethod
+    def _scrolled(page: QWidget) -> QScrollArea:
+        """``page`` in a frameless scroll area, for a panel shorter than the form."""
+        area = QScrollArea()
+        area.setWidget(page)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QScrollArea.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        return area
 
     # -- public ------------------------------------------------------------------------------
     def set_feature_layers(self, names: list[str]) -> None:
@@ -159,6 +129,7 @@ class MethodPanel(QWidget):
         self._gs_layer.clear()
         self._gs_layer.addItems(names)
         self._gs_layer.setCurrentIndex(0 if names else -1)
+        self.latentclr.set_feature_layers(names)
 
     def set_running(self, running: bool) -> None:
         """Block new runs while a job runs."""
@@ -187,20 +158,15 @@ class MethodPanel(QWidget):
                 "samples": None,
                 "seed": None,
                 "layer": None,
-                "layers": self._sefa_layers(),
+                "layers": self.sefa_layers.value(),
             }
-        raise ValueError(f"method {method!r} cannot run yet")
+        if method == "latentclr":
+            return {**self.latentclr.params(), "samples": None}
+        raise ValueError(f"unknown method {method!r}")
 
     # -- helpers -----------------------------------------------------------------------------
-    def _sefa_layers(self) -> LayerRange | None:
-        """Half-open range from the inclusive slider; None for single-latent generators."""
-        if self._store.num_ws <= 1:
-            return None
-        first, last = (int(v) for v in self._range.value())
-        return LayerRange(first, last + 1)
-
     def _update_run(self) -> None:
-        runnable = self.current_method() != "latentclr" and self._store.model_info is not None
+        runnable = self._store.model_info is not None
         self._run.setEnabled(runnable and not self._running)
 
     # -- slots -------------------------------------------------------------------------------
@@ -210,28 +176,9 @@ class MethodPanel(QWidget):
         self._gs_form.setRowVisible(self._gs_layer, info is None or info.w_dim is None)
         if info is not None:
             self._sefa_k.setMaximum(info.w_dim if info.w_dim is not None else info.z_dim)
-        multi = num_ws > 1
-        self._preset.setEnabled(multi)
-        self._range.setRange(0, max(num_ws - 1, 0))
-        self._on_preset_text_changed(self._preset.currentText())
+        self.sefa_layers.set_num_ws(num_ws)
+        self.latentclr.set_num_ws(num_ws)
         self._update_run()
-
-    def _on_preset_text_changed(self, name: str) -> None:
-        num_ws = self._store.num_ws
-        custom = name == "Custom"
-        self._range.setEnabled(custom and num_ws > 1)
-        if not custom:
-            lr = layer_preset(name, num_ws)
-            self._range.setValue((lr.start, lr.stop - 1))
-        self._on_range_value_changed()
-
-    def _on_range_value_changed(self, *_: object) -> None:
-        lr = self._sefa_layers()
-        self._range_text.setText(
-            "Layer 0 (the only one)"
-            if lr is None
-            else f"Layers {lr.inclusive_text()} of 0-{self._store.num_ws - 1}"
-        )
 
     def _on_tabs_current_changed(self, _index: int) -> None:
         self._update_run()

@@ -4,7 +4,8 @@ The bars show what the method ranked by: GANSpace's explained-variance ratio (in
 the ratio along random directions as a dashed baseline, so components above it carry
 structure), SeFa's eigenvalues, or LatentCLR's statistic. Clicking a bar selects its
 direction in the store; the store's selection is drawn in another colour. LatentCLR's
-loss history is shown in a second, small plot below while it trains.
+loss and accuracy (:class:`~guiapp.ui.training_plot.TrainingPlot`) are shown in a second,
+plot beside the bars, live while it trains and afterwards for its direction sets.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from guiapp.ui.training_plot import TrainingPlot
 
 if TYPE_CHECKING:
     from guiapp.ui.session_store import SessionStore
@@ -65,23 +68,20 @@ class RankingPlot(QWidget):
         self._legend_sample = pg.PlotDataItem(pen=pen)  # no data: only its legend entry
         self.baseline_text = ""
 
-        self.loss_widget = self._make_plot_widget()
-        self.loss_widget.setFixedHeight(140)
-        self.loss_widget.getPlotItem().setLabel("left", "Training loss")
-        self.loss_widget.getPlotItem().setLabel("bottom", "Step")
-        self.loss_curve = self.loss_widget.plot([], pen=pg.mkPen(BAR_COLOR.darker(140), width=2))
-        self.loss_widget.hide()
-        self._loss: list[float] = []
+        self.training = TrainingPlot(self)
+        self.training.hide()
 
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setContentsMargins(6, 0, 6, 0)
-        layout = QVBoxLayout(self)
+        ranking = QVBoxLayout()
+        ranking.setSpacing(2)
+        ranking.addWidget(self.plot_widget, 1)
+        ranking.addWidget(self.caption)
+        layout = QHBoxLayout(self)  # the training curves beside the bars: both stay tall
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.caption)
-        layout.addWidget(self.loss_widget)
+        layout.addLayout(ranking, 2)
+        layout.addWidget(self.training, 1)
 
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
@@ -165,9 +165,11 @@ class RankingPlot(QWidget):
             self.baseline_line.hide()
             self.baseline_text = ""
         if "loss" in plot:
-            self.set_loss_curve(list(plot["loss"]))
+            loss = list(plot["loss"])
+            iterations = plot.get("iterations") or range(1, len(loss) + 1)
+            self.show_training(iterations, loss, plot.get("accuracy") or [])
         elif ds is None or ds.method != "latentclr":
-            self.clear_loss_curve()
+            self.hide_training()
         self.plot_item.enableAutoRange()
         self._show_caption()
 
@@ -229,23 +231,19 @@ class RankingPlot(QWidget):
         current = max(self.store.selected, 0)
         self.store.select(min(max(current + step, 0), len(self._values) - 1))
 
-    # -- loss curve ------------------------------------------------------------------------
-    def set_loss_curve(self, values: Sequence[float]) -> None:
-        """Show a whole loss history (one value per training step)."""
-        self._loss = [float(v) for v in values]
-        self.loss_curve.setData(np.arange(len(self._loss)), np.asarray(self._loss))
-        self.loss_widget.show()
+    # -- training curves -------------------------------------------------------------------
+    def show_training(
+        self, iterations: Sequence[int], loss: Sequence[float], accuracy: Sequence[float]
+    ) -> None:
+        """Show a whole training history (one entry per report)."""
+        self.training.set_history(iterations, loss, accuracy)
+        self.training.show()
 
-    def append_loss(self, value: float) -> None:
-        """Add the newest training step's loss."""
-        self._loss.append(float(value))
-        self.loss_curve.setData(np.arange(len(self._loss)), np.asarray(self._loss))
-        self.loss_widget.show()
+    def append_training(self, iteration: int, loss: float, accuracy: float) -> None:
+        """Add the newest training report (a run in progress)."""
+        self.training.append(iteration, loss, accuracy)
+        self.training.show()
 
-    def loss_values(self) -> list[float]:
-        return list(self._loss)
-
-    def clear_loss_curve(self) -> None:
-        self._loss = []
-        self.loss_curve.setData([], [])
-        self.loss_widget.hide()
+    def hide_training(self) -> None:
+        self.training.clear_history()
+        self.training.hide()

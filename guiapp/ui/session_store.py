@@ -53,6 +53,7 @@ class SessionStore(QObject):
     view_changed = Signal()
     selection_changed = Signal(int)
     image_inputs_changed = Signal()
+    dragging_changed = Signal(bool)  # a slider that edits the image is held (or let go)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -67,6 +68,7 @@ class SessionStore(QObject):
         self.selected = -1
         self.undo_stack = QUndoStack(self)
         self.gesture = 0  # slider moves within one gesture (drag) merge into one undo step
+        self.dragging = False  # while True, renders are quick previews
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -174,6 +176,13 @@ class SessionStore(QObject):
         self.noise_mode = session.noise_mode
         self.view_changed.emit()
         self.set_direction_set(session.direction_set, session.edits)
+
+    def set_dragging(self, dragging: bool) -> None:
+        """A slider that changes the image was pressed (True) or released (False); the
+        window renders quick previews in between and the full image on release."""
+        if dragging != self.dragging:
+            self.dragging = dragging
+            self.dragging_changed.emit(dragging)
 
     # -- undoable edits ----------------------------------------------------------------------
     def end_gesture(self) -> None:

@@ -22,7 +22,10 @@ and no ``started``.
 Once cancel is requested (``cancel``, a newer ``submit`` or ``shutdown``), the task ends
 with ``cancelled``: a result or an exception that comes later is not reported as
 success or failure (the exception is still logged), and its progress and partial
-signals stop.
+signals stop. The one exception is ``cancel(keep_result=True)`` (the user's Cancel
+button): a job that then returns normally, instead of raising ``Cancelled``, returns what
+it has so far (LatentCLR keeps its best directions), and that is reported as
+``succeeded``.
 
 No ``torch.inference_mode`` here, unlike the render thread: jobs may train (LatentCLR),
 and a model loaded under inference mode could not be trained later.
@@ -61,6 +64,7 @@ class _Task:
         self.job = job
         self.name = name
         self.cancel = CancelToken()
+        self.keep_result = False
         self.thread: QThread | None = None
 
 
@@ -118,9 +122,8 @@ class _TaskThread(QThread):
                 kind, payload = "cancelled", None
             else:
                 result = task.job(throttle, task.cancel, lambda value: post("partial", value))
-                kind, payload = (
-                    ("cancelled", None) if task.cancel.cancelled else ("succeeded", result)
-                )
+                dropped = task.cancel.cancelled and not task.keep_result
+                kind, payload = ("cancelled", None) if dropped else ("succeeded", result)
         except Cancelled:
             kind, payload = "cancelled", None
         except Exception as exc:
@@ -168,14 +171,20 @@ class TaskRunner(QObject):
         if self._current is None:
             self._start(task)
         else:
+            self._current.keep_result = False  # replaced: its result is no longer wanted
             self._current.cancel.cancel()
             self._pending = task
         return task.id
 
-    def cancel(self) -> None:
-        """Ask the running job to stop at its next checkpoint and drop any waiting job."""
+    def cancel(self, keep_result: bool = False) -> None:
+        """Ask the running job to stop at its next checkpoint and drop any waiting job.
+
+        With ``keep_result``, a result the job still returns (what it had when it
+        stopped) is reported as ``succeeded``; otherwise the task ends ``cancelled``.
+        """
         self._drop_pending()
         if self._current is not None:
+            self._current.keep_result = keep_result
             self._current.cancel.cancel()
 
     def is_busy(self) -> bool:
@@ -219,7 +228,9 @@ class TaskRunner(QObject):
         elif kind == "started":
             self.started.emit(task.id)
         elif task.cancel.cancelled:
-            if kind in _OUTCOMES:  # progress and partial of a cancelled task are dropped
+            if kind == "succeeded" and task.keep_result:  # still wanted: not replaced since
+                self.succeeded.emit(task.id, payload)
+            elif kind in _OUTCOMES:  # progress and partial of a cancelled task are dropped
                 self.cancelled.emit(task.id)
         elif kind == "progress":
             self.progress.emit(task.id, *payload)

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from guiapp.core.direction_models import DirectionModel, build_direction_model
+from guiapp.core.latentclr_params import LOSSES
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import Cancelled, CancelToken, Checkpoint, ProgressFn
 from guiapp.core.types import LayerRange
 
 if TYPE_CHECKING:
-    from guiapp.core.methods.latentclr import Params
+    from guiapp.core.latentclr_params import Params
 
-LOSSES = ("paper", "official")
 EMA_DECAY = 0.9
 """Decay of the running-mean loss that picks the best model for keep-best-on-cancel."""
 

@@ -1,0 +1,37 @@
+"""Small form widgets the method pages share: integer, number and choice boxes with tips."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
+
+SEED_MAX = 2**31 - 1
+
+
+def spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setSingleStep(step)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    return box
+
+
+def number(lo: float, hi: float, value: float, decimals: int, step: float,
+            tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(lo, hi)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def choice(items: dict[str, str], current: str, tip: str) -> QComboBox:
+    box = QComboBox()
+    for key, text in items.items():
+        box.addItem(text, key)
+    box.setCurrentIndex(list(items).index(current))
+    box.setToolTip(tip)
+    return box
