@@ -124,6 +124,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("z_dim", info.z_dim),
         ("w_dim", "none (no mapping network)" if info.w_dim is None else info.w_dim),
         ("num_ws", info.num_ws),
+        ("classes", info.c_dim or "none (unconditional)"),
         ("edits in", f"{model.latent_space} ({model.latent_dim}-D)"),
         ("sha256", info.model_id),
     ]
@@ -150,6 +151,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     method = args.method.strip().lower()
     make_params(method, params)  # fail on bad parameters before loading anything
     model = load_model(args.model)
+    if args.class_index is not None:
+        model.class_index = args.class_index
     if args.layers is not None:
         layers = args.layers
         if isinstance(layers, str):
@@ -211,18 +214,21 @@ def cmd_render(args: argparse.Namespace) -> int:
         "model_sha256": model.model_id,
         "seed": args.seed,
         "truncation": args.truncation,
+        "truncation_cutoff": args.truncation_cutoff,
+        "class_index": args.class_index or 0,
         "noise_mode": "const",
         "edits": _resolve_edits(model, ds, edits),
     }
+    face = {"cutoff": args.truncation_cutoff, "class_index": args.class_index}
     if ds is not None:
         meta["directions"] = Path(args.directions).name
         meta["method"] = ds.method
     if ds is not None and args.strip is not None:
-        image = _render_strip(model, ds, args, edits, meta)
+        image = _render_strip(model, ds, args, edits, meta, face)
     elif ds is not None and args.grid is not None:
-        image = _render_grid(model, ds, args, edits, meta)
+        image = _render_grid(model, ds, args, edits, meta, face)
     else:
-        image = render_image(model, args.seed, args.truncation, ds, edits)
+        image = render_image(model, args.seed, args.truncation, ds, edits, **face)
     if args.scale != 1:
         image = upscale(image, args.scale, args.resample)
         meta["scale"] = args.scale
@@ -237,6 +243,7 @@ def _render_strip(
     args: argparse.Namespace,
     edits: Sequence[Edit],
     meta: dict[str, Any],
+    face: dict[str, Any],
 ) -> np.ndarray:
     """``--strip INDEX``: one row over ``--alphas``; records itself in ``meta``."""
     from guiapp.core.edits import edit_layers
@@ -245,7 +252,8 @@ def _render_strip(
     layers = edit_layers(ds, Edit(args.strip, 0.0, args.layers), model.num_ws)
     meta["strip"] = {"index": args.strip, "alphas": args.alphas, "layers": layers_json(layers)}
     return render_strip(
-        model, args.seed, ds, args.strip, args.alphas, args.truncation, args.layers, edits
+        model, args.seed, ds, args.strip, args.alphas, args.truncation, args.layers, edits,
+        **face,
     )
 
 
@@ -255,6 +263,7 @@ def _render_grid(
     args: argparse.Namespace,
     edits: Sequence[Edit],
     meta: dict[str, Any],
+    face: dict[str, Any],
 ) -> np.ndarray:
     """``--grid [I,J,...]``: one row per direction (all by default); records itself in
     ``meta``."""
@@ -266,7 +275,8 @@ def _render_grid(
     for i in indices:
         ds.direction(i)  # IndexError before any rendering
     meta["grid"] = {"indices": indices, "alphas": args.alphas}
-    return render_grid(model, args.seed, ds, indices, args.alphas, args.truncation, edits)
+    return render_grid(model, args.seed, ds, indices, args.alphas, args.truncation, edits,
+                       **face)
 
 
 def cmd_label(args: argparse.Namespace) -> int:

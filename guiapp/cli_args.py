@@ -160,6 +160,16 @@ def _grid_indices(text: str) -> list[int]:
     return parse_indices(text) or []
 
 
+def _class_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--class",
+        dest="class_index",
+        type=_arg_type(parse_index),
+        metavar="N",
+        help=f"conditional models: {what} (0 .. classes - 1; default 0)",
+    )
+
+
 def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     """The whole command line; ``handlers`` maps each command name to its function,
     stored as ``args.func``."""
@@ -178,7 +188,9 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.set_defaults(func=handlers["info"])
 
-    p = sub.add_parser("discover", help="find directions with GANSpace or SeFa and save them")
+    p = sub.add_parser(
+        "discover", help="find directions with GANSpace, SeFa or LatentCLR and save them"
+    )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--method", required=True, help="sefa, ganspace or latentclr")
     p.add_argument("-k", type=_arg_type(_positive_int), help="how many directions to keep")
@@ -202,8 +214,10 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     clr.add_argument("--tau", type=_arg_type(float), help="temperature")
     clr.add_argument("--alpha", type=_arg_type(float), help="edit size during training")
     clr.add_argument("--loss", choices=("paper", "official"), help="loss variant")
-    clr.add_argument("--layer", help="feature layer compared (default: the model's first)")
+    clr.add_argument("--layer", help="feature layer compared (default: b4.conv1 on StyleGAN2, "
+                     "block0 on the built-in model, else the model's first)")
     clr.add_argument("--depth", type=_arg_type(_positive_int), help="non-linear depth")
+    _class_option(p, "the class whose latents GANSpace and LatentCLR sample")
     p.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="direction file")
     p.add_argument(
         "--top", type=_arg_type(parse_index), default=TABLE_ROWS, help="rows in the table"
@@ -232,6 +246,13 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
         metavar="PSI",
         help="pull towards the average latent (1 = none)",
     )
+    p.add_argument(
+        "--truncation-cutoff",
+        type=_arg_type(parse_index),
+        metavar="N",
+        help="truncate only the first N per-layer latents (style-based models; default all)",
+    )
+    _class_option(p, "the class to draw")
     p.add_argument(
         "--edit",
         type=_arg_type(parse_edit),

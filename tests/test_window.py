@@ -235,3 +235,21 @@ def test_cancelled_latentclr_keeps_its_best_directions(window, qtbot):
     assert ds.plot["cancelled"] and ds.plot["iterations_done"] >= 20
     assert window.status_label.text().startswith("Cancelled after")
     assert window.last_error == ""
+
+
+def test_conditional_model_draws_the_chosen_class(window, qtbot, tmp_path):
+    from stylegan_fixtures import random_generator, tiny_config, write_nvidia_pickle
+
+    net = random_generator(tiny_config(c_dim=3), seed=4)
+    path = write_nvidia_pickle(tmp_path / "cond.pkl", net)
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.files.open_any(str(path))
+    qtbot.waitUntil(lambda: window.last_result is not None
+                    and window.last_result_id == window.render_queue.latest_id, timeout=10_000)
+    before = pixels(window)
+    window.image_view._class.setValue(2)
+    qtbot.waitUntil(lambda: not np.array_equal(pixels(window), before), timeout=10_000)
+    assert window.last_result.request.class_index == 2
+    window.files.save_image(path=str(tmp_path / "class2.png"))
+    qtbot.waitUntil(lambda: (tmp_path / "class2.png").exists(), timeout=10_000)
+    assert read_png_metadata(tmp_path / "class2.png")["class_index"] == 2

@@ -50,10 +50,14 @@ class RenderRequest:
 
     ``preview``: a quick, lower-resolution image while a slider moves (see the module
     docstring); send the same request with ``preview=False`` when the slider stops.
+    ``truncation_cutoff``: truncate only the first N per-layer latents (None: all);
+    ``class_index``: the class of a conditional generator (None: the model's current one).
     """
 
     seed: int
     truncation: float = 1.0
+    truncation_cutoff: int | None = None
+    class_index: int | None = None
     direction_set: DirectionSet | None = None
     edits: tuple[Edit, ...] = ()
     noise_mode: str = "const"
@@ -104,9 +108,10 @@ class LiveRenderer:
         self._preview_at: int | None = None
 
     def _base_latents(self, req: RenderRequest) -> torch.Tensor:
-        key = (req.seed, req.truncation, req.noise_mode)
+        key = (req.seed, req.truncation, req.truncation_cutoff, req.class_index, req.noise_mode)
         if key != self._base_key or self._base is None:
-            self._base = base_latents(self.model, req.seed, req.truncation)
+            self._base = base_latents(self.model, req.seed, req.truncation,
+                                      cutoff=req.truncation_cutoff, class_index=req.class_index)
             self._base_key, self._original = key, None
         return self._base
 
@@ -190,8 +195,7 @@ class LiveRenderer:
             return None
         others = tuple(e for e in req.edits if e.direction_index != index)
         key = (
-            req.seed,
-            req.truncation,
+            self._base_key,  # everything the base latents depend on
             id(ds),
             index,
             req.strip_layers,

@@ -1,4 +1,9 @@
-"""seed -> z -> w -> per-layer w -> truncation -> edits -> image (uint8, H x W x 3)."""
+"""seed -> z -> w -> per-layer w -> truncation -> edits -> image (uint8, H x W x 3).
+
+``cutoff`` truncates only the first ``cutoff`` per-layer latents (NVIDIA's
+``truncation_cutoff``: tame pose and shape, keep fine detail); ``class_index`` picks the
+class of a conditional generator (None: the model's current one).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,18 @@ from guiapp.core.types import DirectionSet, Edit, LayerRange
 MAX_BATCH = 16
 
 
-def base_latents(model: GeneratorModel, seed: int, truncation: float = 1.0) -> torch.Tensor:
+def base_latents(
+    model: GeneratorModel,
+    seed: int,
+    truncation: float = 1.0,
+    *,
+    cutoff: int | None = None,
+    class_index: int | None = None,
+) -> torch.Tensor:
     """(1, num_ws, latent_dim) latents of ``seed`` after truncation, before any edit."""
     z = torch.from_numpy(model.sample_z(1, seed)).to(model.device, torch.float32)
     with torch.inference_mode():
-        return model.truncate(model.map(z), truncation)
+        return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -51,10 +63,14 @@ def render_image(
     direction_set: DirectionSet | None = None,
     edits: Sequence[Edit] = (),
     noise_mode: str = "const",
+    *,
+    cutoff: int | None = None,
+    class_index: int | None = None,
 ) -> np.ndarray:
     """One edited image, (H, W, 3) uint8."""
     check_model_directions(model, direction_set)
-    ws = apply_edits(base_latents(model, seed, truncation), direction_set, edits)
+    base = base_latents(model, seed, truncation, cutoff=cutoff, class_index=class_index)
+    ws = apply_edits(base, direction_set, edits)
     return synthesize_uint8(model, ws, noise_mode)[0]
 
 
@@ -84,13 +100,15 @@ def render_strip(
     layers: LayerRange | None = None,
     edits: Sequence[Edit] = (),
     noise_mode: str = "const",
+    *,
+    cutoff: int | None = None,
+    class_index: int | None = None,
 ) -> np.ndarray:
     """The same face across ``alphas`` along one direction: (H, W * len(alphas), 3)."""
     check_model_directions(model, direction_set)
     direction_set.direction(index)
-    ws = strip_latents(
-        base_latents(model, seed, truncation), direction_set, index, alphas, layers, edits
-    )
+    base = base_latents(model, seed, truncation, cutoff=cutoff, class_index=class_index)
+    ws = strip_latents(base, direction_set, index, alphas, layers, edits)
     return np.concatenate(list(synthesize_uint8(model, ws, noise_mode)), axis=1)
 
 
@@ -103,10 +121,14 @@ def render_grid(
     truncation: float = 1.0,
     edits: Sequence[Edit] = (),
     noise_mode: str = "const",
+    *,
+    cutoff: int | None = None,
+    class_index: int | None = None,
 ) -> np.ndarray:
     """Directions (rows) x alphas (columns): (H * len(indices), W * len(alphas), 3)."""
     rows = [
-        render_strip(model, seed, direction_set, i, alphas, truncation, None, edits, noise_mode)
+        render_strip(model, seed, direction_set, i, alphas, truncation, None, edits, noise_mode,
+                     cutoff=cutoff, class_index=class_index)
         for i in indices
     ]
     return np.concatenate(rows, axis=0)

@@ -76,6 +76,8 @@ def session_to_json(session: Session, extra: dict[str, Any] | None = None) -> di
         "model_sha256": ds.model_id if ds else None,
         "seed": session.seed,
         "truncation": session.truncation,
+        "truncation_cutoff": session.truncation_cutoff,
+        "class_index": session.class_index,
         "noise_mode": session.noise_mode,
         "direction_set": direction_set_to_json(ds) if ds else None,
         "edits": [
@@ -119,7 +121,11 @@ def session_from_json(data: Any, source: str = "session") -> tuple[Session, dict
             noise_mode=str(data.get("noise_mode", "const")),
             direction_set=direction_set,
             edits=edits,
+            truncation_cutoff=_optional_int(data.get("truncation_cutoff")),
+            class_index=int(data.get("class_index", 0)),
         )
+        if session.class_index < 0 or (session.truncation_cutoff or 0) < 0:
+            raise ValueError("negative class index or truncation cutoff")
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise FileFormatError(f"{source}: damaged session ({exc})") from None
     return session, dict(data.get("extra") or {})
@@ -139,3 +145,7 @@ def load_session(path: str | Path) -> tuple[Session, dict[str, Any]]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FileFormatError(f"{path.name}: not a guiapp session file ({exc})") from None
     return session_from_json(data, path.name)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)

@@ -167,6 +167,8 @@ class Session:
     noise_mode: str = "const"
     direction_set: DirectionSet | None = None
     edits: tuple[Edit, ...] = ()
+    truncation_cutoff: int | None = None  # truncate only the first N per-layer latents
+    class_index: int = 0  # the class of a conditional generator
 
     def with_edits(self, edits: Sequence[Edit]) -> Session:
         return replace(self, edits=tuple(edits))
@@ -183,3 +185,4 @@ class ModelInfo:
     w_dim: int | None
     num_ws: int
     model_id: str
+    c_dim: int = 0

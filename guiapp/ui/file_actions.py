@@ -76,6 +76,8 @@ class FileActions(QObject):
             "model_ref": store.model_ref or "",
             "seed": req.seed,
             "truncation": req.truncation,
+            "truncation_cutoff": req.truncation_cutoff,
+            "class_index": req.class_index or 0,
             "noise_mode": req.noise_mode,
             "edits": [{"index": e.direction_index, "alpha": e.alpha, "label": store.label(
                 e.direction_index), "layers": None if e.layers is None else

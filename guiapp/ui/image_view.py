@@ -119,6 +119,18 @@ class ImageView(QWidget):
         )
         self._psi_value = QLabel()
         self._psi_value.setMinimumWidth(self._psi_value.fontMetrics().horizontalAdvance("0.00"))
+        self._cutoff = QSpinBox()
+        self._cutoff.setSpecialValueText("all layers")  # 0 stands for "no cutoff"
+        self._cutoff.setPrefix("first ")
+        self._cutoff.setSuffix(" layers")
+        self._cutoff.setToolTip(
+            "Truncate only the first N per-layer latents (coarse: pose and shape) and "
+            "leave the finer ones as sampled; 'all layers' truncates every one"
+        )
+        self._class = QSpinBox()
+        self._class.setToolTip("The class a conditional generator draws (0 .. classes - 1)")
+        self._class_label = QLabel("&Class:")
+        self._class_label.setBuddy(self._class)
         self._show_original = QCheckBox("Show &original")
         self._show_original.setToolTip("Show the unedited image beside the edited one")
 
@@ -130,11 +142,16 @@ class ImageView(QWidget):
         self._psi.valueChanged.connect(self._on_psi_value_changed)
         self._psi.sliderPressed.connect(lambda: self._store.set_dragging(True))
         self._psi.sliderReleased.connect(lambda: self._store.set_dragging(False))
+        self._cutoff.valueChanged.connect(
+            lambda n: self._store.set_truncation_cutoff(n if n > 0 else None)
+        )
+        self._class.valueChanged.connect(self._store.set_class_index)
+        store.model_changed.connect(self._on_store_model_changed)
         self._show_original.toggled.connect(self._on_show_original_toggled)
         self._show_original.setChecked(True)  # comparing is the point of editing
         self._edited.painted.connect(self._on_edited_painted)
         store.view_changed.connect(self._on_store_view_changed)
-        self._on_store_view_changed()
+        self._on_store_model_changed()
 
     def _build_layout(self) -> None:
         images = QHBoxLayout()
@@ -147,9 +164,12 @@ class ImageView(QWidget):
         seed_row = QHBoxLayout()
         for w in (seed_label, self._seed, self._prev, self._next, self._random):
             seed_row.addWidget(w)
+        seed_row.addSpacing(12)
+        seed_row.addWidget(self._class_label)
+        seed_row.addWidget(self._class)
         seed_row.addStretch(1)
         view_row = QHBoxLayout()
-        for w in (psi_label, self._psi, self._psi_value):
+        for w in (psi_label, self._psi, self._psi_value, self._cutoff):
             view_row.addWidget(w)
         view_row.addSpacing(12)
         view_row.addWidget(self._show_original)
@@ -238,7 +258,26 @@ class ImageView(QWidget):
         self._original.setVisible(checked)
         self._update_captions()
 
+    def _on_store_model_changed(self) -> None:
+        """Class box for conditional generators, cutoff box for style-based ones."""
+        info = self._store.model_info
+        classes = info.c_dim if info else 0
+        num_ws = info.num_ws if info else 1
+        for w in (self._class_label, self._class):
+            w.setVisible(classes > 0)
+        self._cutoff.setVisible(num_ws > 1)
+        for box, top in ((self._class, max(classes - 1, 0)), (self._cutoff, max(num_ws - 1, 0))):
+            box.blockSignals(True)
+            box.setRange(0, top)
+            box.blockSignals(False)
+        self._on_store_view_changed()
+
     def _on_store_view_changed(self) -> None:
+        for box, value in ((self._class, self._store.class_index),
+                           (self._cutoff, self._store.truncation_cutoff or 0)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
         self._seed.blockSignals(True)
         self._seed.setValue(min(self._store.seed, SEED_MAX))
         self._seed.blockSignals(False)

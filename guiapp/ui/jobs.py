@@ -70,7 +70,8 @@ def grid_job(model: Any, request: Any, indices: list[int], path: str,
             others = tuple(e for e in request.edits if e.direction_index != index)
             rows.append(render_strip(model, request.seed, request.direction_set, index,
                                      request.strip_alphas, request.truncation, None, others,
-                                     request.noise_mode))
+                                     request.noise_mode, cutoff=request.truncation_cutoff,
+                                     class_index=request.class_index))
         import numpy as np
 
         save_png(path, np.concatenate(rows, axis=0), metadata)

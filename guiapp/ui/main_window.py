@@ -203,6 +203,8 @@ class MainWindow(QMainWindow):
         if self.loaded is None:
             self.show_error("No model", "Open a model before running a method.")
             return None
+        if self.loaded.model.c_dim:
+            self.loaded.model.class_index = self.store.class_index  # the class it samples
         task = self.runner.submit(discover_job(self.loaded.model, method, params), method)
         self._job_kind[task] = "discover"
         if method == "latentclr":
@@ -294,7 +296,9 @@ class MainWindow(QMainWindow):
         store = self.store
         selected = store.selected
         return RenderRequest(
-            seed=store.seed, truncation=store.truncation, direction_set=store.direction_set,
+            seed=store.seed, truncation=store.truncation,
+            truncation_cutoff=store.truncation_cutoff, class_index=store.class_index,
+            direction_set=store.direction_set,
             edits=store.edits(), noise_mode=store.noise_mode, strip_index=selected,
             strip_layers=store.layers(selected) if 0 <= selected < len(store) else None,
             preview=store.dragging if preview is None else preview,

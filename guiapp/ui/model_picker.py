@@ -187,7 +187,8 @@ class ModelPicker(QWidget):
             w_dim = "—" if info.w_dim is None else str(info.w_dim)
             lines = [
                 f"Resolution {info.resolution}×{info.resolution} · num_ws {info.num_ws}",
-                f"z_dim {info.z_dim} · w_dim {w_dim}",
+                f"z_dim {info.z_dim} · w_dim {w_dim}"
+                + (f" · {info.c_dim} classes" if info.c_dim else ""),
             ]
         self._info.setText("\n".join([*lines, f"Runs on {self._device_text}"]))
 

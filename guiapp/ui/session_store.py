@@ -61,6 +61,8 @@ class SessionStore(QObject):
         self.model_info: ModelInfo | None = None
         self.seed = 0
         self.truncation = 1.0
+        self.truncation_cutoff: int | None = None  # truncate only the first N layers
+        self.class_index = 0  # the class a conditional generator draws
         self.noise_mode = "const"
         self.direction_set: DirectionSet | None = None
         self._alphas: list[float] = []
@@ -115,13 +117,17 @@ class SessionStore(QObject):
     def to_session(self) -> Session:
         edits = tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas))
         return Session(self.model_ref or "", self.seed, self.truncation, self.noise_mode,
-                       self.direction_set, edits)
+                       self.direction_set, edits, self.truncation_cutoff, self.class_index)
 
     # -- model, directions, view -------------------------------------------------------------
     def set_model(self, ref: str, info: ModelInfo) -> None:
         """Switch model; directions that cannot apply to it (other latent size) are dropped."""
         old_num_ws = self.num_ws
         self.model_ref, self.model_info = ref, info
+        if self.class_index >= max(info.c_dim, 1):
+            self.class_index = 0
+        if self.truncation_cutoff is not None and self.truncation_cutoff >= info.num_ws:
+            self.truncation_cutoff = None
         ds = self.direction_set
         latent_dim = info.w_dim if info.w_dim is not None else info.z_dim
         space = "z" if info.w_dim is None else "w"
@@ -166,6 +172,25 @@ class SessionStore(QObject):
             self.view_changed.emit()
             self.image_inputs_changed.emit()
 
+    def set_truncation_cutoff(self, cutoff: int | None) -> None:
+        """Truncate only the first ``cutoff`` per-layer latents (None: all of them)."""
+        if cutoff is not None and cutoff >= self.num_ws:
+            cutoff = None
+        if cutoff != self.truncation_cutoff:
+            self.truncation_cutoff = cutoff
+            self.view_changed.emit()
+            self.image_inputs_changed.emit()
+
+    def set_class_index(self, index: int) -> None:
+        """The class a conditional generator draws (0 .. c_dim - 1)."""
+        classes = self.model_info.c_dim if self.model_info else 0
+        if not 0 <= index < max(classes, 1):
+            raise ValueError(f"class index must be in 0..{max(classes, 1) - 1}, not {index}")
+        if index != self.class_index:
+            self.class_index = int(index)
+            self.view_changed.emit()
+            self.image_inputs_changed.emit()
+
     def select(self, index: int) -> None:
         if index != self.selected and -1 <= index < len(self):
             self.selected = index
@@ -173,6 +198,9 @@ class SessionStore(QObject):
 
     def apply_session(self, session: Session) -> None:
         self.seed, self.truncation = session.seed, session.truncation
+        self.truncation_cutoff = session.truncation_cutoff
+        classes = self.model_info.c_dim if self.model_info else 0
+        self.class_index = session.class_index if session.class_index < max(classes, 1) else 0
         self.noise_mode = session.noise_mode
         self.view_changed.emit()
         self.set_direction_set(session.direction_set, session.edits)

@@ -42,6 +42,8 @@ class GeneratorModel(abc.ABC):
     resolution: int
     feature_layers: tuple[str, ...]
     device: torch.device = torch.device("cpu")
+    c_dim: int = 0
+    """Number of classes of a conditional generator (0: unconditional)."""
 
     @property
     def latent_space(self) -> str:
@@ -62,6 +64,7 @@ class GeneratorModel(abc.ABC):
             self.w_dim,
             self.num_ws,
             self.model_id,
+            self.c_dim,
         )
 
     def sample_z(self, n: int, seed: int) -> np.ndarray:
@@ -76,6 +79,13 @@ class GeneratorModel(abc.ABC):
     @abc.abstractmethod
     def map(self, z: torch.Tensor) -> torch.Tensor:
         """(N, z_dim) -> (N, num_ws, latent_dim), before truncation."""
+
+    def map_for_class(self, z: torch.Tensor, class_index: int | None = None) -> torch.Tensor:
+        """:meth:`map` for class ``class_index`` of a conditional generator (None: the
+        model's current class); unconditional generators accept only None and 0."""
+        if class_index not in (None, 0):
+            raise ValueError("this generator is not conditional: it has no classes")
+        return self.map(z)
 
     @abc.abstractmethod
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
@@ -98,9 +108,16 @@ class GeneratorModel(abc.ABC):
     def to(self, device: str | torch.device) -> GeneratorModel:
         """Move to ``device`` and return self."""
 
-    def truncate(self, ws: torch.Tensor, psi: float) -> torch.Tensor:
-        """Pull ``ws`` towards ``w_avg``: ``w_avg + psi * (ws - w_avg)``."""
-        if psi == 1.0:
+    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
+        """Pull ``ws`` towards ``w_avg``, ``w_avg + psi * (ws - w_avg)``, on the per-layer
+        latents ``[0, cutoff)`` (all when None)."""
+        if cutoff is not None and cutoff < 0:
+            raise ValueError(f"truncation cutoff must be >= 0, not {cutoff}")
+        if psi == 1.0 or cutoff == 0:
             return ws
-        avg = self.w_avg.to(ws.dtype)
-        return avg + psi * (ws - avg)
+        avg = self.w_avg.to(ws.device, ws.dtype)
+        if cutoff is None or cutoff >= ws.shape[1]:
+            return avg + psi * (ws - avg)
+        out = ws.clone()
+        out[:, :cutoff] = avg + psi * (ws[:, :cutoff] - avg)
+        return out

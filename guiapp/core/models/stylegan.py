@@ -70,38 +70,39 @@ class StyleGANModel(GeneratorModel):
 
     @class_index.setter
     def class_index(self, value: int) -> None:
+        self._check_class(value)
+        self._class_index = int(value)
+
+    def _check_class(self, value: int) -> None:
         if self.c_dim == 0 and value != 0:
-            raise ValueError("this generator is not conditional")
+            raise ValueError("this generator is not conditional: it has no classes")
         if self.c_dim and not 0 <= value < self.c_dim:
             raise ValueError(f"class index must be in 0..{self.c_dim - 1}, not {value}")
-        self._class_index = int(value)
 
     @property
     def w_avg(self) -> torch.Tensor:
         return self._w_avg
 
-    def _labels(self, n: int) -> torch.Tensor | None:
+    def _labels(self, n: int, class_index: int | None = None) -> torch.Tensor | None:
+        """One-hot labels of ``class_index`` (None: :attr:`class_index`), None if
+        unconditional."""
         if self.c_dim == 0:
             return None
         c = torch.zeros(n, self.c_dim, device=self.device)
-        c[:, self._class_index] = 1
+        c[:, self._class_index if class_index is None else class_index] = 1
         return c
 
     def map(self, z: torch.Tensor) -> torch.Tensor:
-        """(N, z_dim) -> (N, num_ws, w_dim) float32, before truncation."""
-        z = z.to(self.device, torch.float32)
-        return self.net.mapping(z, self._labels(z.shape[0]))
+        """(N, z_dim) -> (N, num_ws, w_dim) float32, before truncation, for
+        :attr:`class_index`."""
+        return self.map_for_class(z, None)
 
-    def truncate(self, ws: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
-        """``w_avg + psi * (ws - w_avg)`` on layers ``[0, cutoff)`` (all when None)."""
-        if psi == 1.0:
-            return ws
-        avg = self.w_avg.to(ws.device, ws.dtype)
-        if cutoff is None or cutoff >= ws.shape[1]:
-            return avg + psi * (ws - avg)
-        out = ws.clone()
-        out[:, :cutoff] = avg + psi * (ws[:, :cutoff] - avg)
-        return out
+    def map_for_class(self, z: torch.Tensor, class_index: int | None = None) -> torch.Tensor:
+        """:meth:`map` for class ``class_index`` (None: :attr:`class_index`)."""
+        if class_index is not None:
+            self._check_class(class_index)
+        z = z.to(self.device, torch.float32)
+        return self.net.mapping(z, self._labels(z.shape[0], class_index))
 
     def _sample_w_avg(self) -> torch.Tensor:
         """Mean of ``map(z)`` over :data:`W_AVG_SAMPLES` seeded latents (class 0)."""
