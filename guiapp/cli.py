@@ -134,7 +134,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 LATENTCLR_OPTIONS = ("model_type", "iterations", "batch", "lr", "tau", "alpha", "loss",
-                     "layer", "depth")
+                     "layer", "depth", "weight_decay", "steps")
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

@@ -217,6 +217,9 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     clr.add_argument("--layer", help="feature layer compared (default: b4.conv1 on StyleGAN2, "
                      "block0 on the built-in model, else the model's first)")
     clr.add_argument("--depth", type=_arg_type(_positive_int), help="non-linear depth")
+    clr.add_argument("--weight-decay", type=_arg_type(float), help="Adam weight decay")
+    clr.add_argument("--steps", type=_arg_type(_positive_int),
+                     help="linear/non-linear directions: small steps per edit when editing")
     _class_option(p, "the class whose latents GANSpace and LatentCLR sample")
     p.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="direction file")
     p.add_argument(

@@ -440,9 +440,10 @@ def test_discover_latentclr(tmp_path, capsys):
     out = tmp_path / "clr.npz"
     assert main(["discover", REF, "--method", "latentclr", "-k", "4", "--iterations", "4",
                  "--batch", "4", "--model-type", "linear", "--loss", "official",
-                 "--no-progress", "-o", str(out)]) == 0
+                 "--steps", "3", "--weight-decay", "0", "--no-progress", "-o", str(out)]) == 0
     ds = load_direction_set(out)
     assert ds.method == "latentclr" and len(ds) == 4 and ds.conditional is not None
+    assert ds.params["steps"] == 3 and ds.params["weight_decay"] == 0
     edited = tmp_path / "e.png"
     assert main(["render", REF, "--directions", str(out), "--seed", "3", "--edit", "0=2",
                  "-o", str(edited)]) == 0

@@ -234,16 +234,17 @@ def test_latentclr_page_settings_reach_the_params(qtbot):
     page = panel.latentclr
     page.set_feature_layers(["mapping", "b4.conv1", "b8.conv0"])
     assert page.layer.currentText() == "b4.conv1"  # the paper's target layer
-    assert not page.depth.isEnabled()
+    assert not page.depth.isEnabled() and not page.steps.isEnabled()
     page.model_type.setCurrentIndex(page.model_type.findData("nonlinear"))
-    assert page.depth.isEnabled()
+    assert page.depth.isEnabled() and page.steps.isEnabled()
     page.depth.setValue(2)
+    page.steps.setValue(4)
     page.loss.setCurrentIndex(page.loss.findData("official"))
     page.iterations.setValue(50)
     page.lr.setValue(0.01)
     page.layers.preset.setCurrentText("Coarse")
     params = panel.params("latentclr")
-    assert params["model_type"] == "nonlinear" and params["depth"] == 2
+    assert params["model_type"] == "nonlinear" and params["depth"] == 2 and params["steps"] == 4
     assert params["loss"] == "official" and params["iterations"] == 50
     assert params["lr"] == pytest.approx(0.01)
     assert params["layers"] == LayerRange(0, 4)

@@ -38,6 +38,11 @@ class LatentCLRPage(QWidget):
             "Linear and non-linear: the direction depends on the latent it edits",
         )
         self.depth = spin(1, 8, d.depth, "Linear layers in each non-linear direction's MLP")
+        self.steps = spin(
+            1, 100, d.steps,
+            "Linear and non-linear directions change along the way: an edit of alpha "
+            "follows them in this many small steps (1: one straight step)",
+        )
         self.iterations = spin(
             2, 1_000_000, d.iterations,
             "Training steps (count); the learning rate drops x0.2 at 10% and 50% of them. "
@@ -79,6 +84,7 @@ class LatentCLRPage(QWidget):
         form = QFormLayout(self)
         for label, widget in (
             ("Directions (&k):", self.k), ("&Model:", self.model_type), ("Depth:", self.depth),
+            ("Edit steps:", self.steps),
             ("&Iterations:", self.iterations), ("Batch (N):", self.batch),
             ("Learning rate:", self.lr), ("Weight decay:", self.weight_decay),
             ("Temperature (τ):", self.tau), ("Edit size (α):", self.alpha),
@@ -106,6 +112,7 @@ class LatentCLRPage(QWidget):
             "k": self.k.value(),
             "model_type": self.model_type.currentData(),
             "depth": self.depth.value(),
+            "steps": self.steps.value(),
             "iterations": self.iterations.value(),
             "batch": self.batch.value(),
             "lr": self.lr.value(),
@@ -120,4 +127,6 @@ class LatentCLRPage(QWidget):
         }
 
     def _on_model_type_changed(self, *_: object) -> None:
-        self.depth.setEnabled(self.model_type.currentData() == "nonlinear")
+        kind = self.model_type.currentData()
+        self.depth.setEnabled(kind == "nonlinear")
+        self.steps.setEnabled(kind != "global")
