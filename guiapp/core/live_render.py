@@ -56,8 +56,6 @@ class RenderRequest:
 
     seed: int
     truncation: float = 1.0
-    truncation_cutoff: int | None = None
-    class_index: int | None = None
     direction_set: DirectionSet | None = None
     edits: tuple[Edit, ...] = ()
     noise_mode: str = "const"
@@ -66,6 +64,8 @@ class RenderRequest:
     strip_alphas: tuple[float, ...] = STRIP_ALPHAS
     strip_layers: LayerRange | None = None
     preview: bool = False
+    truncation_cutoff: int | None = None
+    class_index: int | None = None
 
 
 @dataclass(frozen=True)
