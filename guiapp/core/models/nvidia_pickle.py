@@ -12,7 +12,9 @@ the generator's configuration from the recorded attributes (``architecture``,
 weight shapes (channels per resolution), builds
 :class:`~guiapp.core.models.stylegan2_net.Generator` and loads the recorded parameters and
 buffers into it (strictly: every name and shape must match). StyleGAN3 generators go to
-:mod:`guiapp.core.models.stylegan3`; TensorFlow pickles are refused with a clear message.
+:mod:`guiapp.core.models.stylegan3`; TensorFlow ``(G, D, Gs)`` pickles (StyleGAN2 and
+StyleGAN2-ADA) to :mod:`guiapp.core.models.tf_pickle`, which refuses other TensorFlow
+networks (StyleGAN1, ...) with a clear message.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from guiapp.core.models.restricted_pickle import (
 from guiapp.core.models.stylegan import StyleGANModel, load_weights
 from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
 from guiapp.core.models.stylegan3 import is_stylegan3_record, load_stylegan3_record
+from guiapp.core.models.tf_pickle import is_tf_data, load_tf_pickle
 
 FORMAT = "stylegan2-nvidia-pickle"
 
@@ -115,8 +118,9 @@ def load_nvidia_pickle(path: Path, name: str, model_id: str) -> StyleGANModel:
     Raises
     ------
     ModelLoadError
-        One line: refused global, StyleGAN3 or TensorFlow pickle, corrupt or truncated
-        file, or weights that do not fit.
+        One line: refused global, unsupported network (StyleGAN3 variants, TensorFlow
+        networks other than StyleGAN2), corrupt or truncated file, or weights that do
+        not fit.
     """
     try:
         with open(path, "rb") as fh:
@@ -132,6 +136,11 @@ def load_nvidia_pickle(path: Path, name: str, model_id: str) -> StyleGANModel:
         from guiapp.core.models.rosinality import load_rosinality
 
         return load_rosinality(path, name, model_id)
+    if is_tf_data(data):
+        try:
+            return load_tf_pickle(data, name, model_id)
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{path.name}: {exc}") from None
     try:
         record = find_generator_record(data)
         if is_stylegan3_record(record):

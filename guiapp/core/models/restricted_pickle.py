@@ -12,8 +12,10 @@ object's recorded ``__dict__``, the source as inert text) after auditing the sou
 Allowed globals: tensor and parameter rebuilding (storages are nested legacy
 ``torch.save`` blobs, read with ``torch.load(weights_only=True)``), ``torch.Size``,
 ``OrderedDict``, sets, protocol-2 byte strings, numpy arrays, dtypes and scalars, and
-``dnnlib.EasyDict`` read as a dict. Anything else (``os.system``, ``builtins.eval``, ...)
-raises :class:`RefusedPickle` before it is called.
+``dnnlib.EasyDict`` read as a dict, and NVIDIA's TensorFlow ``dnnlib.tflib.network.Network``
+read as a :class:`TFNetworkRecord` (its pickled state only: the stored build source stays
+inert text, see :mod:`guiapp.core.models.tf_pickle`). Anything else (``os.system``,
+``builtins.eval``, ...) raises :class:`RefusedPickle` before it is called.
 """
 
 from __future__ import annotations
@@ -68,6 +70,65 @@ class PersistentRecord:
                     out[prefix + key] = value
         for key, child in self.modules.items():
             out.update(child.tensors(f"{prefix}{key}."))
+        return out
+
+
+class TFNetworkRecord:
+    """One ``dnnlib.tflib.network.Network`` of a TensorFlow StyleGAN pickle, as plain data.
+
+    NVIDIA's ``Network.__setstate__`` executes ``build_module_src`` to rebuild the graph;
+    this stand-in only keeps the state dict (``version``, ``name``, ``static_kwargs``,
+    ``components``, ``build_module_src``, ``build_func_name``, ``variables``, ...).
+    """
+
+    state: dict
+
+    def __new__(cls, *_: Any) -> TFNetworkRecord:
+        # Unpickling calls __new__ (NEWOBJ) and then __setstate__ (BUILD), never __init__.
+        obj = super().__new__(cls)
+        obj.state = {}
+        return obj
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            raise pickle.UnpicklingError("malformed TensorFlow network record")
+        self.state = state
+
+    @property
+    def name(self) -> str:
+        return str(self.state.get("name", ""))
+
+    @property
+    def version(self) -> int:
+        version = self.state.get("version", 0)
+        return version if isinstance(version, int) else 0
+
+    @property
+    def build_func_name(self) -> str:
+        name = self.state.get("build_func_name")
+        return name if isinstance(name, str) else ""
+
+    @property
+    def static_kwargs(self) -> dict:
+        kwargs = self.state.get("static_kwargs")
+        return dict(kwargs) if isinstance(kwargs, dict) else {}
+
+    @property
+    def components(self) -> dict[str, TFNetworkRecord]:
+        comps = self.state.get("components")
+        if not isinstance(comps, dict):
+            return {}
+        return {k: v for k, v in comps.items() if isinstance(v, TFNetworkRecord)}
+
+    @property
+    def variables(self) -> list[tuple[str, np.ndarray]]:
+        """The network's own ``(name, array)`` pairs (malformed entries are dropped)."""
+        out = []
+        for item in self.state.get("variables") or ():
+            if isinstance(item, tuple | list) and len(item) == 2:
+                name, value = item
+                if isinstance(name, str) and isinstance(value, np.ndarray | np.generic):
+                    out.append((name, np.asarray(value)))
         return out
 
 
@@ -170,6 +231,7 @@ ALLOWED_GLOBALS: dict[str, Any] = {
     "dnnlib.EasyDict": _EasyDict,
     "dnnlib.util.EasyDict": _EasyDict,
     "torch_utils.persistence._reconstruct_persistent_obj": _reconstruct_persistent_obj,
+    "dnnlib.tflib.network.Network": TFNetworkRecord,
     **_numpy_globals(),
 }
 _ALIASES = {"posix": "os", "nt": "os", "__builtin__": "builtins"}
@@ -183,7 +245,10 @@ class RestrictedUnpickler(pickle.Unpickler):
         if found is not None:
             return found
         if module.startswith("dnnlib.tflib"):
-            raise RefusedPickle("TensorFlow StyleGAN pickles are not supported yet")
+            raise RefusedPickle(
+                f"refused to load: the TensorFlow StyleGAN pickle asks for {module}.{name} "
+                "(only its Network objects are read)"
+            )
         shown = f"{_ALIASES.get(module, module)}.{name}"
         raise RefusedPickle(f"refused to load: the file asks to run {shown}")
 
