@@ -6,9 +6,10 @@ layers) with random weights, built in-process with our classes.
 - ``sefa``: ``sefa.discover`` on all layers of a 1024 px generator (target <= 100 ms).
 - ``ganspace``: GANSpace (Härkönen et al. 2020) in w at N samples (default 1 000 000) on
   the mapping of a 256 px generator. Ours runs in a child process per N (default N and
-  N/10), through the functions ``ganspace.discover`` calls, timing sampling (z, mapping)
-  apart from the decomposition (streamed float64 moments and ``eigh``) and reporting the
-  child's peak RSS, which must not grow with N. The baseline, scikit-learn's
+  N/10), through the functions ``ganspace.discover`` calls, timing sampling
+  (``sampled_w``: the seeded float32 z stream and the folded mapping) apart from the
+  decomposition (float32 chunk products summed into float64 moments, then ``eigh``) and
+  reporting the child's peak RSS, which must not grow with N. The baseline, scikit-learn's
   ``IncrementalPCA(n_components=80)`` (GANSpace's default estimator, default batch size),
   is fitted on the first ``--ipca-samples`` w (ours is timed on the same rows) and its
   time extrapolated linearly to N (``ipca.extrapolated``); the baseline pipeline is the
@@ -17,8 +18,8 @@ layers) with random weights, built in-process with our classes.
   at 256 and 1024 px, p50 / p95: full renders and slider previews, next to the baseline
   in the same process: the same model through the reference (pre-optimisation) ops.
 
-Usage: ``python -m benchmarks.bench_stylegan [--samples N] [--repeats R] [--threads T]``;
-``--quick`` runs small sizes.
+Usage: ``python -m benchmarks.bench_stylegan [--samples N] [--repeats R] [--threads T]
+[--parts sefa,ganspace,latency]``; ``--quick`` runs small sizes.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from sklearn.decomposition import IncrementalPCA
 
 from guiapp.core.live_render import LiveRenderer, RenderRequest
 from guiapp.core.methods import ganspace, sefa
-from guiapp.core.methods.latent_sampling import latent_batches, w_batches
+from guiapp.core.methods.latent_sampling import sampled_w
 from guiapp.core.methods.pca import exact_pca_streaming
 from guiapp.core.models.stylegan import StyleGANModel
 from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
@@ -131,8 +132,9 @@ class Timed:
 def ours_streaming(model: StyleGANModel, n: int) -> dict[str, Any]:
     """``ganspace._discover_in_w``'s pipeline, sampling timed apart from the PCA."""
     start = time.perf_counter()
-    batches = Timed(w_batches(model, latent_batches(0, n, model.z_dim, BATCH), _quiet, n))
-    pca = exact_pca_streaming(batches, K, seed=[0, ganspace.PCA_START_STREAM])
+    with torch.inference_mode():  # as ganspace.discover
+        batches = Timed(sampled_w(model, 0, n, BATCH, _quiet))
+        pca = exact_pca_streaming(batches, K, seed=[0, ganspace.PCA_START_STREAM])
     total = time.perf_counter() - start
     return {
         "samples": n,
@@ -166,9 +168,8 @@ def bench_ganspace(samples: int, ipca_samples: int, threads: int) -> dict[str, A
     model = config_f(256)
     rows = min(ipca_samples, samples)
     log(f"IncrementalPCA({K}) and ours on the same {rows} w")
-    z_batches = latent_batches(0, rows, model.z_dim, BATCH)
     with torch.inference_mode():
-        w = torch.cat(list(w_batches(model, z_batches, _quiet, rows)))
+        w = torch.cat(list(sampled_w(model, 0, rows, BATCH, _quiet)))
     ipca = IncrementalPCA(n_components=K)
     step = 5 * w.shape[1]  # IncrementalPCA's default batch size
     start = time.perf_counter()
@@ -211,7 +212,8 @@ def bench_ganspace(samples: int, ipca_samples: int, threads: int) -> dict[str, A
 def _render_times(renderer: LiveRenderer, ds: DirectionSet, repeats: int, preview: bool) -> tuple:
     times, stops = [], []
     for i in range(repeats + 1):
-        req = RenderRequest(1, 0.7, ds, (Edit(0, 0.5 + 0.1 * i),), preview=preview)
+        edits = (Edit(0, 0.5 + 0.1 * i),)
+        req = RenderRequest(1, 0.7, direction_set=ds, edits=edits, preview=preview)
         result = renderer.render(req)
         if i:  # the first render warms caches up
             times.append(result.seconds)
@@ -229,12 +231,12 @@ def bench_latency(resolution: int, repeats: int, ref_repeats: int) -> dict[str, 
     out: dict[str, Any] = {}
     for name, m, n in (("full", model, repeats), ("reference_full", ref, ref_repeats)):
         renderer = LiveRenderer(m)
-        renderer.render(RenderRequest(1, 0.7, ds))  # the original, cached from now on
+        renderer.render(RenderRequest(1, 0.7, direction_set=ds))  # the original, cached from now on
         log(f"{resolution} px {name}: {n} renders")
         out[name] = percentiles(_render_times(renderer, ds, n, preview=False)[0])
     for name, m in (("preview", model), ("reference_preview", ref)):
         renderer = LiveRenderer(m)
-        renderer.render(RenderRequest(1, 0.7, ds))
+        renderer.render(RenderRequest(1, 0.7, direction_set=ds))
         times, stops = _render_times(renderer, ds, max(repeats, 20), preview=True)
         out[name] = {**percentiles(times[5:]), "resolution": stops[-1]}  # after adapting
     out["speedup_full_p50"] = out["reference_full"]["p50_ms"] / out["full"]["p50_ms"]
@@ -249,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sefa-repeats", type=int, default=5)
     ap.add_argument("--sizes", default="256,1024", help="latency resolutions")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--parts", default="sefa,ganspace,latency", help="which benchmarks")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -264,13 +267,17 @@ def main(argv: list[str] | None = None) -> int:
         "threads": args.threads,
         "cpu": platform.processor() or platform.machine(),
     }
-    log("SeFa, 1024 px")
-    result["sefa"] = bench_sefa(config_f(1024), args.sefa_repeats)
-    result["ganspace"] = bench_ganspace(args.samples, args.ipca_samples, args.threads)
-    result["edit_latency"] = {
-        size: bench_latency(int(size), args.repeats, max(3, args.repeats // 2))
-        for size in args.sizes.split(",")
-    }
+    parts = args.parts.split(",")
+    if "sefa" in parts:
+        log("SeFa, 1024 px")
+        result["sefa"] = bench_sefa(config_f(1024), args.sefa_repeats)
+    if "ganspace" in parts:
+        result["ganspace"] = bench_ganspace(args.samples, args.ipca_samples, args.threads)
+    if "latency" in parts:
+        result["edit_latency"] = {
+            size: bench_latency(int(size), args.repeats, max(3, args.repeats // 2))
+            for size in args.sizes.split(",")
+        }
     print(json.dumps(result, indent=2))
     return 0
 

@@ -27,10 +27,13 @@ Two estimators, picked by the model:
 
 Scores are explained-variance ratios (variance along the direction / trace of the
 covariance); the plot's baseline is the mean ratio along random unit directions
-(about ``1 / D``). All randomness is seeded: latents for PCA come from
+(about ``1 / D``). All randomness is seeded: latents for the activation PCA come from
 ``RandomState(seed)`` drawn batch after batch (so sample ``i`` is
-``model.sample_z(samples, seed)[i]``), regression latents from ``RandomState([seed, 1])``
-and the random start and baseline directions from ``RandomState([seed, 2])``.
+``model.sample_z(samples, seed)[i]``), those for the PCA in w from the faster float32
+stream of ``torch.Generator().manual_seed(seed)`` (:func:`fast_latent_batches`: the same
+seed gives the same directions whatever the batch size), regression latents from
+``RandomState([seed, 1])`` and the random start and baseline directions from
+``RandomState([seed, 2])``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import torch
 # ActivationCache is re-exported for callers that hold the cache_activations result.
 from guiapp.core.methods.activation_pca import ActivationCache as ActivationCache
 from guiapp.core.methods.activation_pca import cache_activations, randomized_pca
-from guiapp.core.methods.latent_sampling import Tick, feature_batches, latent_batches, w_batches
+from guiapp.core.methods.latent_sampling import Tick, feature_batches, latent_batches, sampled_w
 from guiapp.core.methods.pca import PCAResult, exact_pca_streaming
 from guiapp.core.methods.regression import regress_to_latent
 from guiapp.core.methods.sefa import fix_signs
@@ -170,12 +173,8 @@ def _discover_in_w(
     if k > model.w_dim:
         raise ValueError(f"k={k} is more than w's {model.w_dim} dimensions")
     tick = _stage(checkpoint, 0.0, 0.95, "GANSpace")
-    z_batches = latent_batches(params.seed, params.samples, model.z_dim, params.batch_size)
-    pca = exact_pca_streaming(
-        w_batches(model, z_batches, tick, params.samples),
-        k,
-        seed=[params.seed, PCA_START_STREAM],
-    )
+    batches = sampled_w(model, params.seed, params.samples, params.batch_size, tick)
+    pca = exact_pca_streaming(batches, k, seed=[params.seed, PCA_START_STREAM])
     plot = _plot(pca)
     if on_partial is not None:
         on_partial(plot)

@@ -3,9 +3,13 @@
 Härkönen, Hertzmann, Lehtinen & Paris, "GANSpace: Discovering Interpretable GAN
 Controls", NeurIPS 2020.
 
-Latents are drawn batch after batch from ONE ``RandomState(seed)``, so sample ``i`` of a
-run is ``model.sample_z(n, seed)[i]`` whatever the batch size. Every generator reports
-progress through a :data:`Tick` once per batch.
+:func:`latent_batches` draws batch after batch from ONE ``RandomState(seed)``, so sample
+``i`` of a run is ``model.sample_z(n, seed)[i]`` whatever the batch size (the z-space
+estimator's regression relies on it). :func:`fast_latent_batches` is the stream of the
+exact PCA in w, where only a seeded, reproducible stream matters and NumPy's float64
+``randn`` was a quarter of the sampling time: float32 draws of one seeded
+``torch.Generator``, about four times faster. Every generator reports progress through a
+:data:`Tick` once per batch.
 """
 
 from __future__ import annotations
@@ -31,20 +35,56 @@ def latent_batches(
         yield rng.randn(min(batch_size, n - start), z_dim)
 
 
-def _latents_to_torch(model: GeneratorModel, z: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(z).to(model.device, torch.float32)
+Z_CHUNK = 4096
+"""Rows per draw of :func:`fast_latent_batches` (whole draws keep the stream independent
+of the batch size)."""
+
+
+def fast_latent_batches(seed: int, n: int, z_dim: int, batch_size: int) -> Iterator[torch.Tensor]:
+    """Yield (b, z_dim) float32 CPU latents, ``n`` in all, standard normal.
+
+    The stream: ``torch.randn(Z_CHUNK, z_dim)`` again and again from ONE
+    ``torch.Generator().manual_seed(seed)``; sample ``i`` is row ``i % Z_CHUNK`` of draw
+    ``i // Z_CHUNK`` whatever ``batch_size``. The same seed gives the same latents (with
+    the same torch), not those of ``model.sample_z``.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    pending, drawn = torch.empty(0, z_dim), 0
+    for start in range(0, n, batch_size):
+        b = min(batch_size, n - start)
+        parts = [pending]
+        while sum(len(p) for p in parts) < b:
+            chunk = torch.randn(Z_CHUNK, z_dim, generator=gen)[: n - drawn]
+            drawn += len(chunk)
+            parts.append(chunk)
+        rows = parts[0] if len(parts) == 1 else torch.cat([p for p in parts if len(p)])
+        yield rows[:b]
+        pending = rows[b:]
+
+
+def _latents_to_torch(model: GeneratorModel, z: np.ndarray | torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(z).to(model.device, torch.float32)
 
 
 def w_batches(
-    model: GeneratorModel, z_batches: Iterable[np.ndarray], tick: Tick, n: int
+    model: GeneratorModel, z_batches: Iterable[np.ndarray | torch.Tensor], tick: Tick, n: int
 ) -> Iterator[torch.Tensor]:
-    """Yield (b, w_dim) float32 CPU tensors ``model.map(z)[:, 0]`` (before truncation)."""
+    """Yield (b, w_dim) float32 CPU tensors ``model.map(z)[:, 0]`` (before truncation),
+    through ``model.map_w`` where the model has it (one w per latent, no copies per layer)."""
+    map_w = getattr(model, "map_w", None) or (lambda z: model.map(z)[:, 0, :])
     done = 0
     for z in z_batches:
         tick(done / n, f"sampling w {done}/{n}")
-        yield model.map(_latents_to_torch(model, z))[:, 0, :].float().cpu()
+        yield map_w(_latents_to_torch(model, z)).float().cpu()
         done += z.shape[0]
     tick(1.0, f"sampling w {n}/{n}")
+
+
+def sampled_w(
+    model: GeneratorModel, seed: int, n: int, batch_size: int, tick: Tick
+) -> Iterator[torch.Tensor]:
+    """GANSpace's w in batches: :func:`w_batches` of :func:`fast_latent_batches`."""
+    return w_batches(model, fast_latent_batches(seed, n, model.z_dim, batch_size), tick, n)
 
 
 def feature_batches(

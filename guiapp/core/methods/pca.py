@@ -44,11 +44,40 @@ class PCAResult:
         return self.variances / self.total_variance
 
 
+GRAM_CHUNK = 4096
+"""Float32 rows gathered before one product (longer products run closer to peak)."""
+GRAM_BLOCK = 128
+"""Column block of the products: only the upper block triangle of ``x^T x`` is computed
+(5/8 of the work at D = 512; torch has no ``syrk``)."""
+
+
+def add_upper_gram(outer: torch.Tensor, x: torch.Tensor) -> None:
+    """``outer``'s upper block triangle (blocks of :data:`GRAM_BLOCK`) += ``x^T x``."""
+    dim = x.shape[1]
+    for lo in range(0, dim, GRAM_BLOCK):
+        hi = min(lo + GRAM_BLOCK, dim)
+        outer[lo:hi, lo:] += x[:, lo:hi].T @ x[:, lo:]
+
+
+def mirror_upper_blocks(outer: torch.Tensor) -> torch.Tensor:
+    """The symmetric matrix whose upper block triangle is ``outer``'s."""
+    full = outer.clone()
+    for lo in range(0, outer.shape[0], GRAM_BLOCK):
+        hi = min(lo + GRAM_BLOCK, outer.shape[0])
+        full[hi:, lo:hi] = outer[lo:hi, hi:].T
+    return full
+
+
 class MomentAccumulator:
     """Running mean and covariance of (b, D) batches, in float64, memory O(D^2).
 
-    Sums are taken about a shift (the first batch's mean) so that a large common offset
-    does not cancel catastrophically.
+    Sums are taken about a shift (the first batch's mean, rounded to float32 so that it is
+    exact in either precision) so that a large common offset does not cancel
+    catastrophically. Float32 batches (sampled w) are centred in float32 into a buffer of
+    :data:`GRAM_CHUNK` rows whose ``x^T x`` is a float32 product added into the float64
+    sums: over twice as fast as float64 products, and as accurate as the w
+    themselves (relative errors about 1e-7 on a config-f mapping's w, each product summing
+    one chunk of centred rows). Float64 batches stay float64.
     """
 
     def __init__(self) -> None:
@@ -56,34 +85,65 @@ class MomentAccumulator:
         self._shift: torch.Tensor | None = None
         self._sum: torch.Tensor | None = None
         self._outer: torch.Tensor | None = None
+        self._chunk: torch.Tensor | None = None
+        self._filled = 0
 
     def update(self, batch: np.ndarray | torch.Tensor) -> None:
-        x = torch.as_tensor(batch).to("cpu", torch.float64)
+        x = torch.as_tensor(batch).to("cpu")
         if x.ndim != 2 or x.shape[0] == 0:
             raise ValueError(f"expected a non-empty (b, D) batch, got shape {tuple(x.shape)}")
         if self._shift is None:
             dim = x.shape[1]
-            self._shift = x.mean(0)
+            self._shift = x.double().mean(0).float().double()
             self._sum = torch.zeros(dim, dtype=torch.float64)
             self._outer = torch.zeros(dim, dim, dtype=torch.float64)
-        assert self._sum is not None and self._outer is not None
-        x = x - self._shift
-        self._sum += x.sum(0)
-        self._outer += x.T @ x
+        if x.dtype == torch.float32:
+            self._gather(x)
+        else:
+            self._add(x.double() - self._shift)
         self.n += x.shape[0]
+
+    def _gather(self, x: torch.Tensor) -> None:
+        assert self._shift is not None
+        if self._chunk is None:
+            self._chunk = torch.empty(GRAM_CHUNK, x.shape[1])
+        shift = self._shift.float()
+        start = 0
+        while start < len(x):
+            take = min(len(x) - start, GRAM_CHUNK - self._filled)
+            out = self._chunk[self._filled : self._filled + take]
+            torch.sub(x[start : start + take], shift, out=out)
+            self._filled += take
+            start += take
+            if self._filled == GRAM_CHUNK:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._filled:
+            assert self._chunk is not None
+            self._add(self._chunk[: self._filled])
+            self._filled = 0
+
+    def _add(self, centred: torch.Tensor) -> None:
+        assert self._sum is not None and self._outer is not None
+        self._sum += centred.sum(0)  # in float32 for float32 rows: dtype=float64 is 10x slower
+        add_upper_gram(self._outer, centred)
 
     def mean(self) -> np.ndarray:
         """(D,) float64."""
         self._require(1)
+        self._flush()
         assert self._shift is not None and self._sum is not None
         return (self._shift + self._sum / self.n).numpy()
 
     def covariance(self) -> np.ndarray:
         """(D, D) float64 unbiased sample covariance."""
         self._require(2)
+        self._flush()
         assert self._sum is not None and self._outer is not None
         centred_sum = self._sum / self.n
-        cov = (self._outer - self.n * torch.outer(centred_sum, centred_sum)) / (self.n - 1)
+        outer = mirror_upper_blocks(self._outer)
+        cov = (outer - self.n * torch.outer(centred_sum, centred_sum)) / (self.n - 1)
         return ((cov + cov.T) / 2).numpy()
 
     def _require(self, n: int) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
+from guiapp.core.models.mapping_fast import map_w
 from guiapp.core.models.stylegan2_layers import FullyConnectedLayer
 from guiapp.core.models.stylegan2_net import Generator
 
@@ -103,6 +104,13 @@ class StyleGANModel(GeneratorModel):
             self._check_class(class_index)
         z = z.to(self.device, torch.float32)
         return self.net.mapping(z, self._labels(z.shape[0], class_index))
+
+    def map_w(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, z_dim) -> (N, w_dim) float32: ``map(z)[:, 0]`` once per latent, through the
+        folded inference path (:func:`~guiapp.core.models.mapping_fast.map_w`), for
+        samplers of many w."""
+        z = z.to(self.device, torch.float32)
+        return map_w(self.net.mapping, z, self._labels(z.shape[0]))
 
     def _sample_w_avg(self) -> torch.Tensor:
         """Mean of ``map(z)`` over :data:`W_AVG_SAMPLES` seeded latents (class 0)."""
