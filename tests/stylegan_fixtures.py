@@ -90,38 +90,44 @@ def _reconstruct_persistent_obj(meta: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _nvidia_module_names() -> Iterator[None]:
-    """Make ``torch_utils.persistence._reconstruct_persistent_obj`` and
-    ``dnnlib.util.EasyDict`` resolvable while pickling (pickle stores names)."""
-    persistence = types.ModuleType("torch_utils.persistence")
-    persistence._reconstruct_persistent_obj = _reconstruct_persistent_obj
-    torch_utils = types.ModuleType("torch_utils")
-    torch_utils.persistence = persistence
-    util = types.ModuleType("dnnlib.util")
-    util.EasyDict = _EasyDict
-    dnnlib = types.ModuleType("dnnlib")
-    dnnlib.util = util
-    fakes = {
-        "torch_utils": torch_utils,
-        "torch_utils.persistence": persistence,
-        "dnnlib": dnnlib,
-        "dnnlib.util": util,
-    }
-    saved_names = (_reconstruct_persistent_obj.__module__, _EasyDict.__module__)
-    _reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
-    _EasyDict.__module__, _EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
-    saved = {name: sys.modules.get(name) for name in fakes}
-    sys.modules.update(fakes)
+def importable_as(objects: dict[str, Any]) -> Iterator[None]:
+    """While pickling, make each dotted name (``"dnnlib.util.EasyDict"``) resolve to its
+    object through stand-in modules, so the pickle records the real file's names."""
+    modules: dict[str, types.ModuleType] = {}
+    renamed = []
+    for dotted, obj in objects.items():
+        module_name, _, name = dotted.rpartition(".")
+        parts = module_name.split(".")
+        for i in range(1, len(parts) + 1):
+            path = ".".join(parts[:i])
+            if path not in modules:
+                modules[path] = types.ModuleType(path)
+                if i > 1:
+                    setattr(modules[".".join(parts[: i - 1])], parts[i - 1], modules[path])
+        setattr(modules[module_name], name, obj)
+        renamed.append((obj, obj.__module__, obj.__qualname__))
+        obj.__module__, obj.__qualname__ = module_name, name
+    saved = {path: sys.modules.get(path) for path in modules}
+    sys.modules.update(modules)
     try:
         yield
     finally:
-        _reconstruct_persistent_obj.__module__, _EasyDict.__module__ = saved_names
-        _EasyDict.__qualname__ = "_EasyDict"
-        for name, module in saved.items():
+        for obj, module, qualname in renamed:
+            obj.__module__, obj.__qualname__ = module, qualname
+        for path, module in saved.items():
             if module is None:
-                sys.modules.pop(name, None)
+                sys.modules.pop(path, None)
             else:
-                sys.modules[name] = module
+                sys.modules[path] = module
+
+
+def _nvidia_module_names() -> contextlib.AbstractContextManager[None]:
+    """Make ``torch_utils.persistence._reconstruct_persistent_obj`` and
+    ``dnnlib.util.EasyDict`` resolvable while pickling (pickle stores names)."""
+    return importable_as({
+        "torch_utils.persistence._reconstruct_persistent_obj": _reconstruct_persistent_obj,
+        "dnnlib.util.EasyDict": _EasyDict,
+    })
 
 
 class PersistentStub:

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import pickle
-import sys
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from stylegan_fixtures import importable_as
 
 from guiapp.core.models.stylegan2_net import Generator
 
@@ -50,28 +48,9 @@ class Network:
         return self.state
 
 
-@contextlib.contextmanager
-def tf_module_names() -> Iterator[None]:
+def tf_module_names() -> contextlib.AbstractContextManager[None]:
     """Make ``dnnlib.tflib.network.Network`` name :class:`Network` while pickling."""
-    network = types.ModuleType("dnnlib.tflib.network")
-    network.Network = Network
-    tflib = types.ModuleType("dnnlib.tflib")
-    tflib.network = network
-    dnnlib = types.ModuleType("dnnlib")
-    dnnlib.tflib = tflib
-    fakes = {"dnnlib": dnnlib, "dnnlib.tflib": tflib, "dnnlib.tflib.network": network}
-    saved = {name: sys.modules.get(name) for name in fakes}
-    Network.__module__, Network.__qualname__ = "dnnlib.tflib.network", "Network"
-    sys.modules.update(fakes)
-    try:
-        yield
-    finally:
-        Network.__module__, Network.__qualname__ = __name__, "Network"
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    return importable_as({"dnnlib.tflib.network.Network": Network})
 
 
 def _np(t: Any) -> np.ndarray | np.float32:
