@@ -72,7 +72,7 @@ def toy() -> PlantedEffects:
 
 # The official loss: the paper's (no |cos|) favours pairs of opposite directions, d and -d
 # being ideal negatives, so with K = 4 it spends two directions on one effect.
-FAST = dict(k=4, batch=16, iterations=300, lr=0.05, loss="official", eval_samples=32)
+FAST = dict(k=4, batch=16, iterations=300, lr=0.05, alpha=0.1, loss="official", eval_samples=32)
 
 
 @pytest.fixture(scope="module")
