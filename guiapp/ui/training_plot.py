@@ -32,6 +32,7 @@ class TrainingPlot(pg.PlotWidget):
         item.setLabel("right", "Accuracy (%)", color=ACCURACY_COLOR.name())
         for name in ("left", "bottom", "right"):
             axis = item.getAxis(name)
+            axis.enableAutoSIPrefix(False)  # losses near -0.26 read as such, not "x0.001"
             axis.setPen(pg.mkPen(palette.color(QPalette.ColorRole.Mid)))
             axis.setTextPen(pg.mkPen(text))
         self.loss_curve = item.plot([], pen=pg.mkPen(LOSS_COLOR, width=2))
