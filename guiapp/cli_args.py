@@ -221,7 +221,8 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     clr.add_argument("--steps", type=_arg_type(_positive_int),
                      help="linear/non-linear directions: small steps per edit when editing")
     _class_option(p, "the class whose latents GANSpace and LatentCLR sample")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="direction file")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.npz",
+                   help="direction file (.npz, or .safetensors)")
     p.add_argument(
         "--top", type=_arg_type(parse_index), default=TABLE_ROWS, help="rows in the table"
     )

@@ -253,3 +253,16 @@ def test_conditional_model_draws_the_chosen_class(window, qtbot, tmp_path):
     window.files.save_image(path=str(tmp_path / "class2.png"))
     qtbot.waitUntil(lambda: (tmp_path / "class2.png").exists(), timeout=10_000)
     assert read_png_metadata(tmp_path / "class2.png")["class_index"] == 2
+
+
+def test_dropped_safetensors_direction_set_is_imported_not_opened_as_a_model(window, tmp_path):
+    from guiapp.core.io import save_direction_set
+    from guiapp.core.methods import run_method
+
+    ds = run_method(window.loaded.model, "sefa", {"k": 3})
+    path = tmp_path / "sefa.safetensors"
+    save_direction_set(path, ds)
+    window.files.open_any(str(path))
+    assert window.last_error == ""
+    assert window.store.direction_set is not None and len(window.store) == 3
+    assert not window.runner.is_busy()  # no model load was started

@@ -9,6 +9,11 @@ float32 arrays named ``model.<parameter>`` (K first, e.g. ``model.weight`` (K, D
 its architecture in ``meta["conditional"]`` (``kind``, ``k``, ``dim``, ``depth``,
 ``steps``); such files have format version 2, plain ones version 1.
 
+The same set can be saved as ``.safetensors`` instead (chosen by the file name; read by
+content): the same arrays as tensors and the same JSON under the metadata key
+``guiapp.directions``, readable with ``safetensors.numpy.load_file`` alone, for tools
+that take direction models' weights in that format.
+
 Every write goes to a temporary file in the target folder that is renamed over the target,
 so a failed save never leaves a half-written file or destroys the previous one.
 """
@@ -31,6 +36,7 @@ from guiapp import __version__
 from guiapp.core.types import Direction, DirectionSet, LayerRange
 
 DIRECTIONS_FORMAT = "guiapp.directions"
+SAFETENSORS_META_KEY = "guiapp.directions"
 DIRECTIONS_VERSION = 2
 MODEL_PREFIX = "model."
 
@@ -100,27 +106,61 @@ def conditional_arrays(ds: DirectionSet) -> dict[str, np.ndarray]:
 
 
 def save_direction_set(path: str | Path, ds: DirectionSet) -> None:
+    """Write ``ds`` as ``.npz`` or, for a ``.safetensors`` name, as safetensors."""
     meta = json.dumps(direction_set_meta(ds))
     vectors = ds.vectors if len(ds) else np.zeros((0, 0), np.float32)
-    arrays = conditional_arrays(ds)
-    atomic_write(
-        path,
-        lambda fh: np.savez(fh, vectors=vectors, scores=ds.scores, meta=np.array(meta), **arrays),
-    )
+    arrays = {"vectors": vectors, "scores": ds.scores, **conditional_arrays(ds)}
+    if Path(path).suffix.lower() == ".safetensors":
+        from safetensors.numpy import save
+
+        tensors = {name: np.ascontiguousarray(a) for name, a in arrays.items()}
+        data = save(tensors, metadata={SAFETENSORS_META_KEY: meta})
+        atomic_write(path, lambda fh: fh.write(data))
+        return
+    atomic_write(path, lambda fh: np.savez(fh, meta=np.array(meta), **arrays))
+
+
+def is_direction_file(path: str | Path) -> bool:
+    """True for a guiapp direction set (``.npz``, or safetensors carrying our metadata);
+    False for anything else, such as a model's safetensors weights."""
+    path = Path(path)
+    if path.suffix.lower() == ".npz":
+        return True
+    return path.is_file() and _safetensors_meta(path) is not None
+
+
+def _safetensors_meta(path: Path) -> str | None:
+    """Our JSON from a safetensors file's metadata, or None (not safetensors or not ours)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as f:
+            return (f.metadata() or {}).get(SAFETENSORS_META_KEY)
+    except Exception:  # any unreadable file is simply "not ours"
+        return None
 
 
 def load_direction_set(path: str | Path) -> DirectionSet:
     path = Path(path)
     if not path.is_file():
         raise FileFormatError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        zipped = fh.read(2) == b"PK"
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            vectors = np.asarray(npz["vectors"], np.float32)
-            scores = np.asarray(npz["scores"], np.float64)
-            meta = json.loads(str(npz["meta"][()]))
-            model_arrays = {
-                name: np.asarray(npz[name]) for name in npz.files if name.startswith(MODEL_PREFIX)
-            }
+        if zipped:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {name: np.asarray(npz[name]) for name in npz.files}
+            meta = json.loads(str(arrays.pop("meta")[()]))
+        else:
+            text = _safetensors_meta(path)
+            if text is None:
+                raise ValueError("neither an .npz nor a guiapp safetensors file")
+            from safetensors.numpy import load_file
+
+            arrays, meta = load_file(str(path)), json.loads(text)
+        vectors = np.asarray(arrays["vectors"], np.float32)
+        scores = np.asarray(arrays["scores"], np.float64)
+        model_arrays = {k: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise FileFormatError(f"{path.name}: not a guiapp direction file ({exc})") from None
     return direction_set_from_arrays(vectors, scores, meta, path.name, model_arrays)

@@ -16,7 +16,13 @@ from PIL import Image
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
-from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set, save_png
+from guiapp.core.io import (
+    FileFormatError,
+    is_direction_file,
+    load_direction_set,
+    save_direction_set,
+    save_png,
+)
 from guiapp.core.session_io import load_session, save_session
 from guiapp.ui.jobs import grid_job
 
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PNG_FILTER = "PNG images (*.png)"
 SESSION_FILTER = "guiapp sessions (*.json)"
-DIRECTIONS_FILTER = "Direction sets (*.npz)"
+DIRECTIONS_FILTER = "Direction sets (*.npz *.safetensors)"
 
 
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
@@ -218,11 +224,12 @@ class FileActions(QObject):
             self._guarded("export the directions", lambda: save_direction_set(path, ds))
 
     def open_any(self, path: str) -> None:
-        """A dropped file: a session (.json), a direction set (.npz) or a model."""
+        """A dropped file: a session (.json), a direction set (.npz, or safetensors with
+        guiapp's metadata) or a model."""
         suffix = Path(path).suffix.lower()
         if suffix == ".json":
             self.open_session_file(path)
-        elif suffix == ".npz":
+        elif is_direction_file(path):
             self.import_directions(path)
         else:
             self.window.open_model(path)
