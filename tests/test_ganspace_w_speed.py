@@ -89,3 +89,15 @@ def test_pca_in_w_is_reproducible_and_free_of_the_batch_size() -> None:
         w = model.map(z)[:, 0].double()
     expected = exact_pca_streaming([w], 5)
     assert abs_cosines(first, expected.components).min() > 1 - 1e-6
+
+
+def test_default_samples_are_a_million_in_w_and_100k_for_activations():
+    from stylegan_fixtures import random_generator
+
+    from guiapp.core.methods.ganspace import default_samples
+    from guiapp.core.models.registry import DEFAULT_MODEL, load_model
+    from guiapp.core.models.stylegan import StyleGANModel
+
+    assert default_samples(load_model(DEFAULT_MODEL)) == 100_000
+    model = StyleGANModel(random_generator(seed=1), "tiny", "tiny-id", "test")
+    assert default_samples(model) == 1_000_000

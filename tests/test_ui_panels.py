@@ -333,3 +333,15 @@ def test_image_view_reports_shown_at_once_when_hidden(qtbot):
     with qtbot.waitSignal(view.image_shown, timeout=100) as blocker:
         view.set_images(_image(1), None, request_id=9)
     assert blocker.args == [9]
+
+
+def test_ganspace_samples_default_follows_the_model_until_the_user_picks(qtbot):
+    store = _store(Z_INFO)
+    panel = MethodPanel(store)
+    qtbot.addWidget(panel)
+    assert panel.params("ganspace")["samples"] == 100_000  # cached activations
+    store.set_model("/m/ffhq.pkl", STYLE_INFO)
+    assert panel.params("ganspace")["samples"] == 1_000_000  # streamed PCA of w
+    panel._gs_samples.setValue(250_000)
+    store.set_model(DEFAULT_MODEL, Z_INFO)
+    assert panel.params("ganspace")["samples"] == 250_000

@@ -28,6 +28,7 @@ from guiapp.ui.layer_range_picker import LayerRangePicker
 from guiapp.ui.session_store import SessionStore
 
 METHODS = ("ganspace", "sefa", "latentclr")
+W_SAMPLES, ACTIVATION_SAMPLES = 1_000_000, 100_000  # GANSpace's defaults (core/methods)
 
 
 class MethodPanel(QWidget):
@@ -71,11 +72,15 @@ class MethodPanel(QWidget):
         self._gs_samples = spin(
             1_000,
             10_000_000,
-            100_000,
+            ACTIVATION_SAMPLES,
             "How many random latents PCA is computed from (count); more "
-            "gives steadier components but takes longer",
+            "gives steadier components but takes longer. Default: 1,000,000 for models "
+            "with a mapping network (PCA of w, streamed), 100,000 for the others "
+            "(PCA of cached activations)",
             step=1_000,
         )
+        self._gs_samples_chosen = False  # the user's number wins over the model's default
+        self._gs_samples.valueChanged.connect(self._on_gs_samples_value_changed)
         self._gs_seed = spin(
             0,
             SEED_MAX,
@@ -178,7 +183,14 @@ class MethodPanel(QWidget):
             self._sefa_k.setMaximum(info.w_dim if info.w_dim is not None else info.z_dim)
         self.sefa_layers.set_num_ws(num_ws)
         self.latentclr.set_num_ws(num_ws)
+        if info is not None and not self._gs_samples_chosen:
+            self._gs_samples.blockSignals(True)
+            self._gs_samples.setValue(W_SAMPLES if info.w_dim is not None else ACTIVATION_SAMPLES)
+            self._gs_samples.blockSignals(False)
         self._update_run()
+
+    def _on_gs_samples_value_changed(self, _value: int) -> None:
+        self._gs_samples_chosen = True
 
     def _on_tabs_current_changed(self, _index: int) -> None:
         self._update_run()

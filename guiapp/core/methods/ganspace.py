@@ -39,7 +39,7 @@ seed gives the same directions whatever the batch size), regression latents from
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -64,13 +64,19 @@ REGRESSION_STREAM = 1
 PCA_START_STREAM = 2
 
 
+W_SAMPLES = 1_000_000
+ACTIVATION_SAMPLES = 100_000
+
+
 @dataclass(frozen=True)
 class Params:
     """GANSpace settings.
 
     ``k``: number of components (None: 50, at most the data's dimension). ``samples``:
-    latents sampled for the PCA. ``seed``: seeds every random stream. ``layer``: the
-    activation layer of a single-latent generator (None: ``model.feature_layers[0]``).
+    latents sampled for the PCA (None: 1 000 000 in w, whose exact streamed PCA needs no
+    memory per sample; 100 000 for activations, which are cached). ``seed``: seeds every
+    random stream. ``layer``: the activation layer of a single-latent generator (None:
+    ``model.feature_layers[0]``).
     ``layers``: default edit layers given to the directions of a style-based model (None:
     all). ``regression_samples``: fresh latents for the regression back to z.
     ``batch_size``: latents per forward pass. ``oversample`` and ``iterations``: the
@@ -79,7 +85,7 @@ class Params:
     """
 
     k: int | None = None
-    samples: int = 100_000
+    samples: int | None = None
     seed: int = 0
     layer: str | None = None
     layers: LayerRange | None = None
@@ -144,6 +150,8 @@ def discover(
         outside the model. :class:`~guiapp.core.progress.Cancelled` when cancelled.
     """
     params = params or Params()
+    if params.samples is None:
+        params = replace(params, samples=default_samples(model))
     checkpoint = Checkpoint(progress, cancel)
     if params.layers is not None:
         params.layers.check(model.num_ws)
@@ -151,6 +159,11 @@ def discover(
         if model.w_dim is not None:
             return _discover_in_w(model, params, checkpoint, on_partial)
         return _discover_in_z(model, params, checkpoint, on_partial)
+
+
+def default_samples(model: GeneratorModel) -> int:
+    """Latents sampled when ``samples`` is None: more in w (streamed) than for activations."""
+    return W_SAMPLES if model.w_dim is not None else ACTIVATION_SAMPLES
 
 
 def _stage(checkpoint: Checkpoint, start: float, stop: float, prefix: str) -> Tick:
