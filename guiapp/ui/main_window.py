@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -26,6 +26,7 @@ from guiapp.ui.direction_list import DirectionList
 from guiapp.ui.file_actions import FileActions
 from guiapp.ui.image_view import ImageView
 from guiapp.ui.jobs import LoadedModel, discover_job, load_model_job
+from guiapp.ui.menus import build_menus
 from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.model_picker import ModelPicker
 from guiapp.ui.ranking_plot import RankingPlot
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
 
         self._build_widgets()
         self.files = FileActions(self)
-        self._build_menus()
+        self.show_plot_action = build_menus(self)
         self._connect()
         if geometry := self.settings.geometry():
             self.restoreGeometry(geometry)
@@ -113,51 +114,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self._set_busy(False)
-
-    def _action(self, menu: Any, text: str, slot: Any, shortcut: Any = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        f, files = self.menuBar().addMenu("&File"), self.files
-        self._action(f, "&Open model…", self.picker.open_file_dialog, QKeySequence.StandardKey.Open)
-        f.addSeparator()
-        self._action(f, "Open &session…", files.open_session, "Ctrl+Shift+O")
-        self._action(f, "Save s&ession…", files.save_session, QKeySequence.StandardKey.Save)
-        f.addSeparator()
-        self._action(f, "&Import directions…", files.import_directions, "Ctrl+I")
-        self._action(f, "&Export directions…", files.export_directions, "Ctrl+E")
-        f.addSeparator()
-        self._action(f, "Save &image…", files.save_image, "Ctrl+Shift+S")
-        self._action(f, "Save image &upscaled ×4…", lambda: files.save_image(scale=4))
-        self._action(f, "Save s&trip…", files.save_strip, "Ctrl+T")
-        self._action(f, "Save &grid…", files.save_grid, "Ctrl+G",
-                     "The first 10 directions across the strip's alphas")
-        f.addSeparator()
-        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        e = self.menuBar().addMenu("&Edit")
-        undo = self.store.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.store.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        e.addActions([undo, redo])
-        e.addSeparator()
-        self._action(e, "Reset &all directions", self.store.reset_all, "Ctrl+R")
-
-        v = self.menuBar().addMenu("&View")
-        self.show_plot_action = self._action(v, "Ranking &plot", self.plot.setVisible)
-        self.show_plot_action.setCheckable(True)
-        self.show_plot_action.setChecked(True)
-        store = self.store
-        self._action(v, "&Next seed", lambda: store.set_seed(store.seed + 1), "Ctrl+Right")
-        self._action(v, "&Previous seed", lambda: store.set_seed(store.seed - 1), "Ctrl+Left")
 
     def _connect(self) -> None:
         self.picker.model_requested.connect(self.open_model)
