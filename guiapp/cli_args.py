@@ -215,7 +215,7 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     clr.add_argument("--alpha", type=_arg_type(float), help="edit size during training")
     clr.add_argument("--loss", choices=("paper", "official"), help="loss variant")
     clr.add_argument("--layer", help="feature layer compared (default: b4.conv1 on StyleGAN2, "
-                     "block0 on the built-in model, else the model's first)")
+                     "block0 on the built-in model, else the first synthesis layer)")
     clr.add_argument("--depth", type=_arg_type(_positive_int), help="non-linear depth")
     clr.add_argument("--weight-decay", type=_arg_type(float), help="Adam weight decay")
     clr.add_argument("--steps", type=_arg_type(_positive_int),

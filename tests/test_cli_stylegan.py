@@ -61,3 +61,22 @@ def test_ganspace_in_w_and_a_bad_preset(model_file, tmp_path, capsys):
                  "-o", str(tmp_path / "x.npz")]) == 2
     assert "outside this model's layers" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_latentclr_on_style_layers(model_file, tmp_path):
+    dirs = tmp_path / "clr.npz"
+    assert main(["discover", str(model_file), "--method", "latentclr", "-k", "4",
+                 "--batch", "4", "--iterations", "10", "--layers", "coarse",
+                 "--no-progress", "-o", str(dirs)]) == 0
+    ds = load_direction_set(dirs)
+    assert ds.method == "latentclr" and ds.space == "w" and len(ds) == 4
+    assert ds.params["layer"] == "b4.conv1"  # the paper's target on StyleGAN2
+    coarse = ds.directions[0].default_layers
+    assert coarse is not None and coarse.start == 0 and coarse.stop < 8
+    plain, edited = tmp_path / "plain.png", tmp_path / "edited.png"
+    assert main(["render", str(model_file), "--seed", "2", "-o", str(plain)]) == 0
+    assert main(["render", str(model_file), "--directions", str(dirs), "--seed", "2",
+                 "--edit", "0=3", "-o", str(edited)]) == 0
+    a, b = (np.asarray(Image.open(p)).astype(int) for p in (plain, edited))
+    assert np.abs(a - b).mean() > 0.5
+    assert read_png_metadata(edited)["edits"][0]["layers"] == [coarse.start, coarse.stop]

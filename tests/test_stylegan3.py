@@ -229,6 +229,17 @@ def test_ganspace_in_w(loaded):
 # -- other records ---------------------------------------------------------------------
 
 
+def test_latentclr_trains_on_the_layer_features(loaded):
+    from guiapp.core.methods.latentclr import Params, discover
+
+    model, _ = loaded
+    ds = discover(model, Params(k=3, batch=3, iterations=4, eval_samples=4))
+    assert ds.method == "latentclr" and ds.space == "w" and len(ds) == 3
+    assert ds.params["layer"] == model.feature_layers[1]  # the first synthesis layer
+    assert model.feature_layers[0] == "input"
+    assert np.isfinite(ds.scores).all() and (ds.scores > 0).all()
+
+
 def test_conditional_generator_takes_a_class(tmp_path):
     net = random_generator(tiny_config("T", c_dim=3, conv_clamp=None), seed=2)
     model = load_model(str(write_nvidia_pickle(tmp_path / "cond.pkl", net, protocol=2)))

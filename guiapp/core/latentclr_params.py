@@ -16,7 +16,9 @@ MODEL_TYPES = ("global", "linear", "nonlinear")
 LOSSES = ("paper", "official")
 PREFERRED_LAYERS = ("b4.conv1", "block0")
 """Default target layers, first found wins: StyleGAN2's first 4x4 conv output (the paper's
-choice), the built-in DCGAN's first block; other models use their first feature layer."""
+choice), the built-in DCGAN's first block; other models use their first feature layer
+after StyleGAN3's ``input`` (its Fourier features, which w moves only by rotating and
+shifting them)."""
 
 
 def default_layer(feature_layers: Sequence[str]) -> str | None:
@@ -24,7 +26,8 @@ def default_layer(feature_layers: Sequence[str]) -> str | None:
     for preferred in PREFERRED_LAYERS:
         if preferred in feature_layers:
             return preferred
-    return feature_layers[0] if feature_layers else None
+    synthesis = [name for name in feature_layers if name != "input"]
+    return (synthesis or list(feature_layers) or [None])[0]
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,10 @@ class Params:
     and ``-d`` as the same effect, so some of the K directions repeat others (14 of 32
     here); :func:`~guiapp.core.methods.latentclr.rank` puts them last, with a note.
     ``layer``: target feature layer (None: ``b4.conv1`` on StyleGAN2, ``block0`` on the
-    built-in DCGAN, else the model's first). ``layers``: the w layers the directions move,
-    for style-based models (None: all). ``steps``: Euler steps per edit for linear and non-linear
-    directions when editing. ``keep_best_on_cancel``: on cancel, return the directions with
+    built-in DCGAN, else the first after StyleGAN3's ``input``; see :func:`default_layer`).
+    ``layers``: the w layers the directions move, for style-based models (None: all).
+    ``steps``: Euler steps per edit for linear and non-linear directions when editing.
+    ``keep_best_on_cancel``: on cancel, return the directions with
     the lowest running-mean loss so far instead of raising
     :class:`~guiapp.core.progress.Cancelled`. ``eval_samples``: held-out latents for the
     scores; ``report_every``: iterations between ``on_partial`` reports.
