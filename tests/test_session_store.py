@@ -56,3 +56,11 @@ def test_session_out_and_in(qtbot):
     other.apply_session(session)
     assert other.seed == 9 and other.alpha(2) == -1.0 and other.label(2) == "smile"
     assert other.edits() == (Edit(2, -1.0, LayerRange(0, 14)),)
+
+
+def test_a_new_direction_set_ends_a_drag_whose_row_goes_away(qtbot):
+    store = SessionStore()
+    store.set_dragging(True)
+    with qtbot.waitSignal(store.dragging_changed) as blocker:
+        store.set_direction_set(None)
+    assert blocker.args == [False] and not store.dragging

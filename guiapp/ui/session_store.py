@@ -144,6 +144,7 @@ class SessionStore(QObject):
     def set_direction_set(self, ds: DirectionSet | None,
                           edits: tuple[Edit, ...] = ()) -> None:
         """Show a new set: alphas 0 and default layers, unless ``edits`` restore them."""
+        self.set_dragging(False)  # a held slider's row is about to go: no release will come
         self.direction_set = ds
         k = len(ds) if ds is not None else 0
         self._alphas = [0.0] * k
