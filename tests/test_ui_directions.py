@@ -4,6 +4,7 @@ ways: the store changes and the widgets follow; the user acts and the store foll
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
@@ -361,3 +362,19 @@ def test_tab_walks_the_rows_in_order_building_them_on_the_way(qtbot):
     qtbot.keyClick(last.reset_button, Qt.Key.Key_Tab)
     qtbot.waitUntil(lambda: widget.row(built).label_edit.hasFocus())
     assert store.selected == built
+
+
+def test_plot_shows_repeated_directions_apart(qtbot, style_store):
+    import dataclasses
+
+    from guiapp.ui.ranking_plot import BAR_COLOR, REPEAT_BAR_COLOR
+
+    ds = style_store.direction_set
+    dirs = list(ds.directions)
+    dirs[3] = dataclasses.replace(dirs[3], notes="near-duplicate of direction 0")
+    style_store.set_direction_set(dataclasses.replace(ds, directions=tuple(dirs)))
+    plot = _plot(qtbot, style_store)
+    brushes = [pg.mkBrush(b).color() for b in plot.bars.opts["brushes"]]
+    assert brushes[3] == REPEAT_BAR_COLOR and brushes[2] == BAR_COLOR
+    style_store.select(3)
+    assert "near-duplicate of direction 0" in plot.caption.text()

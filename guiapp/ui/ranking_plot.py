@@ -29,6 +29,7 @@ pg.setConfigOptions(antialias=True)
 BAR_COLOR = QColor("#7ea6d8")
 SELECTED_BAR_COLOR = QColor("#e8710a")
 BASELINE_COLOR = QColor("#c0392b")
+REPEAT_BAR_COLOR = QColor("#c9d6e6")  # a direction whose notes say it repeats another
 BAR_WIDTH = 0.8
 
 # plot kind -> (left axis label, how one value reads in the caption)
@@ -182,8 +183,13 @@ class RankingPlot(QWidget):
         if index == self.store.selected:
             self._show_caption()  # its label may have changed
 
+    def _notes(self, index: int) -> str:
+        ds = self.store.direction_set
+        return ds.directions[index].notes if ds is not None and index < len(ds) else ""
+
     def _brushes(self) -> list[QColor]:
-        colors = [BAR_COLOR] * len(self._values)
+        colors = [REPEAT_BAR_COLOR if self._notes(i).startswith("near-duplicate") else BAR_COLOR
+                  for i in range(len(self._values))]
         if 0 <= self.store.selected < len(colors):
             colors[self.store.selected] = SELECTED_BAR_COLOR
         return colors
@@ -201,6 +207,8 @@ class RankingPlot(QWidget):
             text = f"{name}: {fmt.format(self._values[i])}"
             if self.baseline_text:
                 text += f" ({self.baseline_text})"
+            if notes := self._notes(i):
+                text += f"; {notes}"
             self.caption.setText(text)
 
     # -- widget -> store -------------------------------------------------------------------

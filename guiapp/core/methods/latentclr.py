@@ -156,7 +156,7 @@ def _direction_set(
         plot={
             "kind": "latentclr",
             "values": [float(scores[i]) for i in order],
-            "y_label": "mean feature change",
+            "y_label": "feature change",
             "loss": trained.loss,
             "accuracy": trained.accuracy,
             "iterations": trained.report_iterations,
