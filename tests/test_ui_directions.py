@@ -378,3 +378,14 @@ def test_plot_shows_repeated_directions_apart(qtbot, style_store):
     assert brushes[3] == REPEAT_BAR_COLOR and brushes[2] == BAR_COLOR
     style_store.select(3)
     assert "near-duplicate of direction 0" in plot.caption.text()
+
+
+def test_row_says_when_its_direction_repeats_another(qtbot, style_store):
+    import dataclasses
+
+    ds = style_store.direction_set
+    dirs = list(ds.directions)
+    dirs[1] = dataclasses.replace(dirs[1], notes="near-duplicate of direction 0")
+    style_store.set_direction_set(dataclasses.replace(ds, directions=tuple(dirs)))
+    assert _row(qtbot, style_store, 1).label_edit.placeholderText().startswith("near-duplicate")
+    assert _row(qtbot, style_store, 2).label_edit.placeholderText() == "unnamed (F2)"

@@ -59,7 +59,6 @@ class DirectionRow(QWidget):
         self.index_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.label_edit = QLineEdit()
         self.label_edit.setFrame(False)
-        self.label_edit.setPlaceholderText("unnamed (F2)")
         self.label_edit.setToolTip(
             "Name this direction: F2 or double-click, Enter keeps, Esc cancels"
         )
@@ -159,6 +158,10 @@ class DirectionRow(QWidget):
     def _configure_for_model(self) -> None:
         """Ranges and tooltips, which depend on the model and the direction set."""
         self._set_alpha_range(self.store.alpha_limit(self.index))
+        ds = self.store.direction_set
+        notes = ds.directions[self.index].notes if ds is not None and self.index < len(ds) else ""
+        self.label_edit.setPlaceholderText(f"{notes} (F2)" if notes else "unnamed (F2)")
+        self.index_label.setToolTip(notes)
         last = self.store.num_ws - 1
         with QSignalBlocker(self.layer_slider):
             self.layer_slider.setRange(0, last)
