@@ -118,6 +118,17 @@ def test_cancel_a_long_discovery(window, qtbot):
     assert window.last_error == ""
 
 
+def test_cancelled_latentclr_without_keeping_leaves_no_curve(window, qtbot):
+    window.run_method("latentclr", {"k": 4, "batch": 4, "iterations": 1_000_000,
+                                    "eval_samples": 8, "keep_best_on_cancel": False})
+    qtbot.waitUntil(lambda: len(window.plot.training.history()[0]) >= 1, timeout=60_000)
+    assert window.plot.training.isVisible()
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.cancel_button.click()
+    assert window.store.direction_set is None
+    assert not window.plot.training.isVisible()
+
+
 def test_style_model_file_enables_layer_ranges(window, qtbot, tmp_path):
     from stylegan_fixtures import random_generator, write_nvidia_pickle
 

@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
             self.picker.set_busy(False)
         elif kind == "discover":
             self.methods.set_running(False)
+            self.plot.show_set_training()
 
     # -- rendering -----------------------------------------------------------------------------
     def current_request(self, preview: bool | None = None) -> Any:

@@ -165,12 +165,7 @@ class RankingPlot(QWidget):
         else:
             self.baseline_line.hide()
             self.baseline_text = ""
-        if "loss" in plot:
-            loss = list(plot["loss"])
-            iterations = plot.get("iterations") or range(1, len(loss) + 1)
-            self.show_training(iterations, loss, plot.get("accuracy") or [])
-        elif ds is None or ds.method != "latentclr":
-            self.hide_training()
+        self.show_set_training()
         self.plot_item.enableAutoRange()
         self._show_caption()
 
@@ -251,6 +246,18 @@ class RankingPlot(QWidget):
         """Add the newest training report (a run in progress)."""
         self.training.append(iteration, loss, accuracy)
         self.training.show()
+
+    def show_set_training(self) -> None:
+        """The current set's own training curves, or none (also after a run that was
+        cancelled or failed, so its partial curve does not stay beside other bars)."""
+        ds = self.store.direction_set
+        plot = ds.plot if ds is not None else {}
+        if "loss" in plot:
+            loss = list(plot["loss"])
+            iterations = plot.get("iterations") or range(1, len(loss) + 1)
+            self.show_training(iterations, loss, plot.get("accuracy") or [])
+        else:
+            self.hide_training()
 
     def hide_training(self) -> None:
         self.training.clear_history()
