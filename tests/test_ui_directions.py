@@ -389,3 +389,12 @@ def test_row_says_when_its_direction_repeats_another(qtbot, style_store):
     style_store.set_direction_set(dataclasses.replace(ds, directions=tuple(dirs)))
     assert _row(qtbot, style_store, 1).label_edit.placeholderText().startswith("near-duplicate")
     assert _row(qtbot, style_store, 2).label_edit.placeholderText() == "unnamed (F2)"
+
+
+def test_plot_ticks_are_whole_direction_numbers(qtbot, style_store):
+    plot = _plot(qtbot, style_store)
+    ticks = plot.plot_item.getAxis("bottom")._tickLevels[0]
+    assert [t[0] for t in ticks] == [0, 1, 2, 3, 4]
+    style_store.set_direction_set(_direction_set(50, 512, "w"))
+    ticks = plot.plot_item.getAxis("bottom")._tickLevels[0]
+    assert [t[0] for t in ticks] == list(range(0, 50, 3))

@@ -82,6 +82,7 @@ class ImageView(QWidget):
         self._store = store
         self._pending_id: int | None = None
         self._shown_original: np.ndarray | None = None
+        self._edited_caption = "Edited"
         self._shown_strip: np.ndarray | None = None
         self._strip_alphas: list[float] = []
         self._edited = _TileCanvas(QSize(192, 192))
@@ -182,9 +183,15 @@ class ImageView(QWidget):
 
     # -- public ------------------------------------------------------------------------------
     def set_images(
-        self, edited: np.ndarray, original: np.ndarray | None = None, request_id: int | None = None
+        self, edited: np.ndarray, original: np.ndarray | None = None, request_id: int | None = None,
+        preview_resolution: int | None = None,
     ) -> None:
-        """Show a rendered result; ``image_shown(request_id)`` follows once it is painted."""
+        """Show a rendered result; ``image_shown(request_id)`` follows once it is painted.
+        ``preview_resolution``: the quick preview's resolution while a slider is held (the
+        caption says so), None for a full image."""
+        self._edited_caption = (
+            "Edited" if preview_resolution is None else f"Edited (preview, {preview_resolution} px)"
+        )
         self._edited.set_tiles([array_to_pixmap(edited)])
         if original is not self._shown_original:  # the renderer reuses its cached array
             self._shown_original = original
@@ -229,8 +236,10 @@ class ImageView(QWidget):
     # -- helpers -----------------------------------------------------------------------------
     def _update_captions(self) -> None:
         both = self._original.isVisibleTo(self)
-        for canvas, caption in ((self._edited, "Edited"), (self._original, "Original")):
-            canvas.set_tiles(canvas.tiles(), [caption] if both and canvas.tiles() else [])
+        preview = self._edited_caption != "Edited"
+        for canvas, caption, shown in ((self._edited, self._edited_caption, both or preview),
+                                       (self._original, "Original", both)):
+            canvas.set_tiles(canvas.tiles(), [caption] if shown and canvas.tiles() else [])
 
     # -- slots -------------------------------------------------------------------------------
     def _on_edited_painted(self) -> None:

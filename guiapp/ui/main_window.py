@@ -278,7 +278,8 @@ class MainWindow(QMainWindow):
 
     def _on_render_rendered(self, request_id: int, result: Any) -> None:
         self.last_result, self.last_result_id = result, request_id
-        self.image_view.set_images(result.image, result.original, request_id=request_id)
+        self.image_view.set_images(result.image, result.original, request_id=request_id,
+                                   preview_resolution=result.preview_resolution)
         self.image_view.repaint()  # paint now: a flood of slider events must not starve it
         self.image_view.set_strip(result.strip, list(result.request.strip_alphas))
         self.files.on_rendered(request_id)

@@ -10,6 +10,7 @@ plot beside the bars, live while it trains and afterwards for its direction sets
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ SELECTED_BAR_COLOR = QColor("#e8710a")
 BASELINE_COLOR = QColor("#c0392b")
 REPEAT_BAR_COLOR = QColor("#c9d6e6")  # a direction whose notes say it repeats another
 BAR_WIDTH = 0.8
+MAX_TICKS = 20
 
 # plot kind -> (left axis label, how one value reads in the caption)
 _KINDS: dict[str, tuple[str, str]] = {
@@ -153,6 +155,8 @@ class RankingPlot(QWidget):
             self.bars.show()
         else:
             self.bars.hide()
+        step = max(1, math.ceil(k / MAX_TICKS))  # whole direction numbers, never 0.4
+        self.plot_item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, k, step)]])
         self.legend.clear()
         baseline = plot.get("baseline")
         if baseline is not None and k:
