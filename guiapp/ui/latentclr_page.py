@@ -50,7 +50,11 @@ class LatentCLRPage(QWidget):
             step=100,
         )
         self.batch = spin(2, 1024, d.batch, "Latents per training step (N, count)")
-        self.lr = number(1e-6, 1.0, d.lr, 6, 1e-4, "Adam's learning rate")
+        self.lr = number(
+            1e-6, 1.0, d.lr, 6, 1e-4,
+            "Adam's learning rate. The official 0.001 is for 10,000 iterations; the default "
+            "suits the shorter schedule (chosen by measurement, see the README)",
+        )
         self.weight_decay = number(0.0, 1.0, d.weight_decay, 6, 1e-4, "Adam's weight decay")
         self.tau = number(0.01, 100.0, d.tau, 3, 0.05, "Temperature of the contrastive loss")
         self.alpha = number(
