@@ -172,7 +172,7 @@ def test_slider_drag_shows_previews_then_the_full_image(window, qtbot, tmp_path)
                     and bool(window.last_result.request.edits)
                     and window.last_result.preview_resolution == full // 2, timeout=10_000)
     assert window.last_result.image.shape[0] == full  # shown at full size
-    assert window.image_view._edited_caption == f"Edited (preview, {full // 2} px)"
+    assert window.image_view.edited_caption() == f"Edited (preview, {full // 2} px)"
     window.files.save_image(path=str(tmp_path / "edited.png"))  # saving renders in full
     qtbot.waitUntil(lambda: (tmp_path / "edited.png").exists(), timeout=10_000)
     assert read_png_metadata(tmp_path / "edited.png")["edits"]
@@ -182,7 +182,7 @@ def test_slider_drag_shows_previews_then_the_full_image(window, qtbot, tmp_path)
                     and window.last_result_id == window.render_queue.latest_id,
                     timeout=10_000)
     assert window.last_result.request.edits
-    assert window.image_view._edited_caption == "Edited"
+    assert window.image_view.edited_caption() == "Edited"
 
 
 def test_save_grid_in_the_worker(window, qtbot, tmp_path):

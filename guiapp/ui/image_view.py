@@ -82,7 +82,7 @@ class ImageView(QWidget):
         self._store = store
         self._pending_id: int | None = None
         self._shown_original: np.ndarray | None = None
-        self._edited_caption = "Edited"
+        self._preview_resolution: int | None = None  # of the edited image shown, if a preview
         self._shown_strip: np.ndarray | None = None
         self._strip_alphas: list[float] = []
         self._edited = _TileCanvas(QSize(192, 192))
@@ -189,9 +189,7 @@ class ImageView(QWidget):
         """Show a rendered result; ``image_shown(request_id)`` follows once it is painted.
         ``preview_resolution``: the quick preview's resolution while a slider is held (the
         caption says so), None for a full image."""
-        self._edited_caption = (
-            "Edited" if preview_resolution is None else f"Edited (preview, {preview_resolution} px)"
-        )
+        self._preview_resolution = preview_resolution
         self._edited.set_tiles([array_to_pixmap(edited)])
         if original is not self._shown_original:  # the renderer reuses its cached array
             self._shown_original = original
@@ -234,10 +232,16 @@ class ImageView(QWidget):
         return self._strip.tiles()
 
     # -- helpers -----------------------------------------------------------------------------
+    def edited_caption(self) -> str:
+        """"Edited", or what a drag preview is."""
+        if self._preview_resolution is None:
+            return "Edited"
+        return f"Edited (preview, {self._preview_resolution} px)"
+
     def _update_captions(self) -> None:
         both = self._original.isVisibleTo(self)
-        preview = self._edited_caption != "Edited"
-        for canvas, caption, shown in ((self._edited, self._edited_caption, both or preview),
+        preview = self._preview_resolution is not None
+        for canvas, caption, shown in ((self._edited, self.edited_caption(), both or preview),
                                        (self._original, "Original", both)):
             canvas.set_tiles(canvas.tiles(), [caption] if shown and canvas.tiles() else [])
 
