@@ -150,7 +150,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     params = {key: value for key, value in given.items() if value is not None}
     method = args.method.strip().lower()
     make_params(method, params)  # fail on bad parameters before loading anything
-    model = load_model(args.model)
+    model = load_model(args.model, args.device)
     if args.class_index is not None:
         model.class_index = args.class_index
     if args.layers is not None:
@@ -202,7 +202,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.layers is not None and args.strip is None:
         raise ValueError("--layers goes with --strip (use INDEX=ALPHA@START-END for --edit)")
     ds = load_direction_set(args.directions) if args.directions else None
-    model = load_model(args.model)
+    model = load_model(args.model, args.device)
     if ds is not None:
         check_compatible(ds, model.latent_space, model.latent_dim)
         if ds.model_id and ds.model_id != model.model_id:

@@ -170,6 +170,15 @@ def _class_option(p: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--device",
+        default="cpu",
+        metavar="cpu|cuda[:N]",
+        help="where the model runs (default cpu)",
+    )
+
+
 def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     """The whole command line; ``handlers`` maps each command name to its function,
     stored as ``args.func``."""
@@ -221,6 +230,7 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     clr.add_argument("--steps", type=_arg_type(_positive_int),
                      help="linear/non-linear directions: small steps per edit when editing")
     _class_option(p, "the class whose latents GANSpace and LatentCLR sample")
+    _device_option(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE.npz",
                    help="direction file (.npz, or .safetensors)")
     p.add_argument(
@@ -257,6 +267,7 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
         help="truncate only the first N per-layer latents (style-based models; default all)",
     )
     _class_option(p, "the class to draw")
+    _device_option(p)
     p.add_argument(
         "--edit",
         type=_arg_type(parse_edit),

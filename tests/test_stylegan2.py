@@ -151,6 +151,23 @@ def test_features(model):
         model.features(ws, "b4.conv0")
 
 
+def test_training_features_never_form_per_sample_weights(model):
+    """LatentCLR backpropagates through features of K * N = 1024 latents at once: per-sample
+    modulated weights would be 9.7 GB at 512 channels. Nothing 5-D may be kept for backward."""
+    ws = _ws(model, 6).requires_grad_(True)
+    saved: list[torch.Size] = []
+
+    def keep(t: torch.Tensor) -> torch.Tensor:
+        saved.append(t.shape)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(keep, lambda t: t):
+        feats = model.features(ws, "b8.conv1")
+    feats.square().sum().backward()
+    assert saved and all(len(shape) < 5 for shape in saved)
+    assert ws.grad is not None and torch.isfinite(ws.grad).all()
+
+
 def test_sefa_weights_follow_genforce(model):
     net = model.net.synthesis
     convs = [net.b4.conv1, net.b8.conv0, net.b8.conv1, net.b16.conv0, net.b16.conv1]

@@ -22,16 +22,10 @@ class LoadedModel:
     devices: list[str]
 
 
-def available_devices() -> list[str]:
-    import torch
-
-    cuda = [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    return ["cpu", *cuda]
-
-
 def load_model_job(ref: str, device: str) -> Job:
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> LoadedModel:
         progress(0.1, f"Loading {ref}")
+        from guiapp.core.devices import available_devices
         from guiapp.core.live_render import LiveRenderer
         from guiapp.core.models.registry import load_model
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError, safe_open
 
+from guiapp.core.devices import prepare_device
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
 from guiapp.core.models.catalog import (
     BUILTIN_PREFIX,
@@ -73,13 +74,16 @@ def _load_safetensors(path: Path, name: str, model_id: str) -> GeneratorModel:
 
 
 def load_model(ref: str, device: str | torch.device = "cpu") -> GeneratorModel:
-    """Open ``ref`` (``builtin:NAME`` or a path) on ``device``.
+    """Open ``ref`` (``builtin:NAME`` or a path) on ``device`` (see :mod:`devices`).
 
     Raises
     ------
     ModelLoadError
         With a one-line reason: missing file, unknown built-in, unsupported or corrupt file.
+    ValueError
+        When ``device`` is not one this machine has.
     """
+    device = prepare_device(device)
     is_builtin_ref = ref.startswith(BUILTIN_PREFIX) or not Path(ref).expanduser().exists()
     builtin = find_builtin(ref) if is_builtin_ref else None
     if builtin is not None:

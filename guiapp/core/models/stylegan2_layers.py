@@ -182,10 +182,14 @@ def modulated_conv2d(
     n = x.shape[0]
     out_ch, in_ch, kh, kw = weight.shape
     dcoefs = None
-    if demodulate or fused:
+    if fused:
         w = weight.unsqueeze(0) * styles.reshape(n, 1, in_ch, 1, 1)  # (N, O, I, k, k)
-    if demodulate:
-        dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # (N, O)
+        if demodulate:
+            dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # (N, O)
+    elif demodulate:
+        # The same sum over (i, k) of (w_oik * s_ni)^2, without forming the per-sample
+        # weights (N * O * I * k * k floats: 9.7 GB for a batch of 1024 at 512 channels).
+        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).T + 1e-8).rsqrt()
     if fused:
         if dcoefs is not None:
             w = w * dcoefs.reshape(n, out_ch, 1, 1, 1)
