@@ -96,6 +96,14 @@ def test_cached_constants_follow_in_place_weight_changes():
     assert (after - ref).abs().max() <= TOL * max(1.0, float(ref.abs().max()))
 
 
+def test_fast_paths_are_the_default_on_a_cpu_only():
+    cpu, other = torch.zeros(1), torch.zeros(1, device="meta")  # meta: any non-CPU device
+    assert stylegan2_fast.synthesis_fast(None, cpu)
+    assert not stylegan2_fast.synthesis_fast(None, other)  # reference ops: faster on GPUs
+    assert stylegan2_fast.synthesis_fast(True, other)
+    assert not stylegan2_fast.synthesis_fast(False, cpu)
+
+
 def test_autograd_takes_the_reference_ops():
     net = random_generator(seed=2)
     ws = _ws(net, 2).requires_grad_(True)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from guiapp.core.models.resample import make_filter, upsample2d
-from guiapp.core.models.stylegan2_fast import fast_enabled, upsample2d_fast
+from guiapp.core.models.stylegan2_fast import fast_enabled, synthesis_fast, upsample2d_fast
 from guiapp.core.models.stylegan2_layers import MappingNetwork, SynthesisLayer, ToRGBLayer
 
 ARCHITECTURES = ("skip", "resnet")
@@ -206,12 +206,13 @@ class SynthesisNetwork(nn.Module):
 
         Stopping early (``max_resolution``) returns the RGB skip image at that block, a
         cheap preview; it needs the 'skip' architecture. ``fast``: None (default) takes
-        the fast paths of :mod:`stylegan2_fast` when autograd records nothing; False runs
-        the reference ops (``fused`` then picks the grouped-convolution form).
+        the fast paths of :mod:`stylegan2_fast` on a CPU when autograd records nothing;
+        False runs the reference ops (``fused`` then picks the grouped-convolution form);
+        True takes the fast paths on any device (see ``synthesis_fast``).
         """
         ws = self._check_ws(ws)
         fused = ws.shape[0] == 1 if fused is None else fused
-        fast = fast_enabled(fast, ws, *self.parameters())
+        fast = synthesis_fast(fast, ws, *self.parameters())
         kwargs = {"noise_mode": noise_mode, "fused": fused, "generator": generator, "fast": fast}
         x = img = None
         for res in self.block_resolutions:
@@ -235,7 +236,7 @@ class SynthesisNetwork(nn.Module):
             raise ValueError(f"unknown layer {layer!r}")
         if res == 4 and conv == "conv0":
             raise ValueError("block b4 has no conv0")
-        fast = fast_enabled(fast, ws, *self.parameters())
+        fast = synthesis_fast(fast, ws, *self.parameters())
         kwargs = {"noise_mode": noise_mode, "fused": ws.shape[0] == 1, "fast": fast}
         x = None
         for r in self.block_resolutions:
