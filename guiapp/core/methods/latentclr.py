@@ -101,7 +101,8 @@ def discover(
         When ``cancel`` is set, unless ``keep_best_on_cancel`` and at least one iteration
         finished (then the best-so-far directions are returned, ``plot["cancelled"]``).
     ValueError
-        For a layer or layer range the model does not have.
+        For a layer or layer range the model does not have, or a step that cannot fit
+        in the device's free memory even in chunks (see :mod:`.latentclr_memory`).
     """
     params = params or Params()
     layer = resolve_layer(model, params.layer)

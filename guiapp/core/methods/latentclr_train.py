@@ -17,6 +17,7 @@ import torch
 
 from guiapp.core.direction_models import DirectionModel, build_direction_model
 from guiapp.core.latentclr_params import LOSSES
+from guiapp.core.methods.latentclr_memory import free_memory, plan_step
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import Cancelled, CancelToken, Checkpoint, ProgressFn
 from guiapp.core.types import LayerRange
@@ -153,6 +154,9 @@ def train(
     dmodel = dmodel.to(device).train()
     opt = torch.optim.Adam(dmodel.parameters(), lr=params.lr, weight_decay=params.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones(params.iterations), gamma=0.2)
+    plan = plan_step(model, params.k, params.batch, layer, free_memory(device))
+    if plan.chunk is not None:
+        report_progress(0.0, f"LatentCLR: features in chunks of {plan.chunk} latents (memory)")
     result = TrainResult(dmodel)
     window: list[tuple[float, float]] = []
     ema, best_ema, best_state = math.inf, math.inf, None
@@ -166,14 +170,12 @@ def train(
             result.cancelled = True
             break
         z = torch.randn(params.batch, model.z_dim, generator=gen).to(device)
-        loss, acc = _step(model, dmodel, z, params, layer)
-        loss_value, acc_value = loss.item(), acc.item()
+        opt.zero_grad(set_to_none=True)
+        loss_value, acc_value = _step(model, dmodel, z, params, layer, plan.chunk)
         ema = loss_value if i == 0 else EMA_DECAY * ema + (1 - EMA_DECAY) * loss_value
         if params.keep_best_on_cancel and ema < best_ema:  # the weights this loss was of
             best_ema = ema
             best_state = {k: v.detach().clone() for k, v in dmodel.state_dict().items()}
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
         opt.step()
         sched.step()
         result.iterations_done = i + 1
@@ -211,9 +213,15 @@ def _report(
 
 
 def _step(
-    model: GeneratorModel, dmodel: DirectionModel, z: torch.Tensor, params: Params, layer: str
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Loss and accuracy of one batch: N latents, each edited along all K directions."""
+    model: GeneratorModel,
+    dmodel: DirectionModel,
+    z: torch.Tensor,
+    params: Params,
+    layer: str,
+    chunk: int | None,
+) -> tuple[float, float]:
+    """Loss and accuracy of one batch (N latents, each edited along all K directions), with
+    their gradients left in ``dmodel``'s parameters; ``chunk``: see :func:`_chunked_backward`."""
     with torch.no_grad():
         ws = model.map(z)  # (N, L, D)
         base = model.features(ws, layer)  # (N, F)
@@ -221,5 +229,36 @@ def _step(
     edited = w[None] + params.alpha * dmodel(w)  # (K, N, D)
     k, n = edited.shape[:2]
     moved = place(ws, edited, params.layers).reshape(k * n, *ws.shape[1:])
+    if chunk is not None:
+        return _chunked_backward(model, moved, base, k, params, layer, chunk)
     diffs = model.features(moved, layer).reshape(k, n, -1) - base[None]
-    return contrastive_loss(diffs.reshape(k * n, -1), k, params.tau, params.loss)
+    loss, acc = contrastive_loss(diffs.reshape(k * n, -1), k, params.tau, params.loss)
+    loss.backward()
+    return loss.item(), acc.item()
+
+
+def _chunked_backward(
+    model: GeneratorModel,
+    moved: torch.Tensor,
+    base: torch.Tensor,
+    k: int,
+    params: Params,
+    layer: str,
+    chunk: int,
+) -> tuple[float, float]:
+    """The step's loss and gradients with autograd holding ``chunk`` latents' activations
+    at a time: features of every edited latent without autograd, the loss's gradient in
+    those features, then each chunk's features again with autograd, given its share."""
+    leaf = moved.detach().requires_grad_(True)
+    parts = leaf.split(chunk)
+    with torch.no_grad():
+        feats = torch.cat([model.features(part, layer) for part in parts])
+    n = moved.shape[0] // k
+    diffs = (feats.reshape(k, n, -1) - base[None]).reshape(k * n, -1).requires_grad_(True)
+    loss, acc = contrastive_loss(diffs, k, params.tau, params.loss)
+    loss.backward()
+    assert diffs.grad is not None
+    for part, grad in zip(parts, diffs.grad.split(chunk), strict=True):
+        model.features(part, layer).backward(grad)
+    moved.backward(leaf.grad)
+    return loss.item(), acc.item()
