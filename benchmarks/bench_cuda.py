@@ -35,25 +35,20 @@ from typing import Any
 import numpy as np
 import sklearn
 import torch
-from sklearn.decomposition import IncrementalPCA
 
 from benchmarks.bench_latentclr import training_rate
 from benchmarks.bench_stylegan import (
-    BATCH,
-    K,
-    _quiet,
     _render_times,
     config_f,
+    ipca_baseline,
     log,
     ours_streaming,
     percentiles,
 )
 from guiapp.core.devices import prepare_device
 from guiapp.core.live_render import LiveRenderer, RenderRequest
-from guiapp.core.methods import ganspace, sefa
-from guiapp.core.methods.latent_sampling import sampled_w
+from guiapp.core.methods import sefa
 from guiapp.core.methods.latentclr import Params as ClrParams
-from guiapp.core.methods.pca import exact_pca_streaming
 from guiapp.core.models.registry import DEFAULT_MODEL, load_model
 from guiapp.core.models.stylegan import StyleGANModel
 from guiapp.core.types import Direction, DirectionSet
@@ -158,20 +153,8 @@ def bench_ganspace(samples: int, ipca_samples: int) -> dict[str, Any]:
     log(f"GANSpace in w on the GPU, N={samples}")
     ours = ours_streaming(model, samples)
     rows = min(ipca_samples, samples)
-    with torch.inference_mode():
-        w = torch.cat(list(sampled_w(model, 0, rows, BATCH, _quiet)))
-    log(f"IncrementalPCA({K}) on {rows} rows on the host CPU")
-    ipca = IncrementalPCA(n_components=K)
-    step = 5 * w.shape[1]
-    start = time.perf_counter()
-    for i in range(0, rows, step):
-        ipca.partial_fit(w[i : i + step].numpy())
-    ipca_s = time.perf_counter() - start
-    start = time.perf_counter()
-    same = exact_pca_streaming(w.split(BATCH), K, seed=[0, ganspace.PCA_START_STREAM])
-    ours_same_s = time.perf_counter() - start
+    ipca_s, ours_same_s, cosines, _ = ipca_baseline(model, rows)
     ipca_at_n = ipca_s * samples / rows
-    cosines = np.linalg.svd(same.components[:10] @ ipca.components_[:10].T, compute_uv=False)
     return {
         "ours": ours,
         "ipca_fit_s_measured": ipca_s,

@@ -159,14 +159,10 @@ def run_child(n: int, threads: int) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def bench_ganspace(samples: int, ipca_samples: int, threads: int) -> dict[str, Any]:
-    runs = {}
-    for n in sorted({max(samples // 10, 2 * BATCH), samples}):
-        log(f"GANSpace ours, N={n} (child process)")
-        runs[n] = run_child(n, threads)
-    ours = runs[samples]
-    model = config_f(256)
-    rows = min(ipca_samples, samples)
+def ipca_baseline(model: StyleGANModel, rows: int) -> tuple[float, float, np.ndarray, int]:
+    """Fit ``IncrementalPCA(K)`` (default batch size) and our streamed PCA on the same
+    ``rows`` sampled w (on the host CPU): (IPCA seconds, our seconds, top-10 subspace
+    cosines between the two, IPCA batch size)."""
     log(f"IncrementalPCA({K}) and ours on the same {rows} w")
     with torch.inference_mode():
         w = torch.cat(list(sampled_w(model, 0, rows, BATCH, _quiet)))
@@ -178,9 +174,20 @@ def bench_ganspace(samples: int, ipca_samples: int, threads: int) -> dict[str, A
     ipca_s = time.perf_counter() - start
     start = time.perf_counter()
     same = exact_pca_streaming(w.split(BATCH), K, seed=[0, ganspace.PCA_START_STREAM])
-    ours_same_s = time.perf_counter() - start
-    ipca_at_n = ipca_s * samples / rows
+    ours_s = time.perf_counter() - start
     cosines = np.linalg.svd(same.components[:10] @ ipca.components_[:10].T, compute_uv=False)
+    return ipca_s, ours_s, cosines, step
+
+
+def bench_ganspace(samples: int, ipca_samples: int, threads: int) -> dict[str, Any]:
+    runs = {}
+    for n in sorted({max(samples // 10, 2 * BATCH), samples}):
+        log(f"GANSpace ours, N={n} (child process)")
+        runs[n] = run_child(n, threads)
+    ours = runs[samples]
+    rows = min(ipca_samples, samples)
+    ipca_s, ours_same_s, cosines, step = ipca_baseline(config_f(256), rows)
+    ipca_at_n = ipca_s * samples / rows
     small, large = runs[min(runs)], runs[samples]
     return {
         "samples": samples,
