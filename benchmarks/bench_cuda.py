@@ -38,6 +38,7 @@ import torch
 
 from benchmarks.bench_latentclr import training_rate
 from benchmarks.bench_stylegan import (
+    _random_directions,
     _render_times,
     config_f,
     ipca_baseline,
@@ -51,7 +52,7 @@ from guiapp.core.methods import sefa
 from guiapp.core.methods.latentclr import Params as ClrParams
 from guiapp.core.models.registry import DEFAULT_MODEL, load_model
 from guiapp.core.models.stylegan import StyleGANModel
-from guiapp.core.types import Direction, DirectionSet
+from guiapp.core.types import DirectionSet
 
 
 class CpuFastPaths(StyleGANModel):
@@ -71,13 +72,6 @@ def cudnn_settings(tf32: bool = False, autotune: bool = False) -> Iterator[None]
         yield
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = False, False
-
-
-def _directions(model: StyleGANModel) -> DirectionSet:
-    vecs = np.random.default_rng(0).normal(size=(2, model.w_dim))
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    dirs = tuple(Direction(v.astype(np.float32), 1.0, 1.0) for v in vecs)
-    return DirectionSet("sefa", "w", model.model_id, {}, dirs)
 
 
 def _rendered(model: StyleGANModel, ds: DirectionSet, repeats: int) -> dict[str, Any]:
@@ -117,7 +111,7 @@ def _tf32_shift(model: StyleGANModel) -> float:
 def bench_latency(resolution: int, repeats: int) -> dict[str, Any]:
     model = config_f(resolution).to("cuda")
     forced = CpuFastPaths(model.net, "cpu paths", model.model_id, "bench", w_avg=model.w_avg)
-    ds = _directions(model)
+    ds = DirectionSet("sefa", "w", model.model_id, {}, _random_directions(model.w_dim))
     log(f"{resolution} px: app settings")
     out: dict[str, Any] = {"app_exact_fp32": _rendered(model, ds, repeats)}
     out["synthesis_only_exact_fp32"] = _synthesis_only(model, repeats)

@@ -17,9 +17,12 @@ layers) with random weights, built in-process with our classes.
 - ``edit_latency``: one edited image through ``LiveRenderer`` (edit, synthesize, uint8)
   at 256 and 1024 px, p50 / p95: full renders and slider previews, next to the baseline
   in the same process: the same model through the reference (pre-optimisation) ops.
+- ``stylegan3``: the same edited-image latency for StyleGAN3-T and -R generators of the
+  released configs' sizes (``--sg3-sizes``, default 256 px), with the CPU speed paths of
+  :mod:`stylegan3_fast` and, as the baseline in the same process, without them.
 
 Usage: ``python -m benchmarks.bench_stylegan [--samples N] [--repeats R] [--threads T]
-[--parts sefa,ganspace,latency]``; ``--quick`` runs small sizes.
+[--parts sefa,ganspace,latency,stylegan3] [--sg3-sizes 256,1024]``; ``--quick`` runs small sizes.
 """
 
 from __future__ import annotations
@@ -43,8 +46,12 @@ from guiapp.core.live_render import LiveRenderer, RenderRequest
 from guiapp.core.methods import ganspace, sefa
 from guiapp.core.methods.latent_sampling import sampled_w
 from guiapp.core.methods.pca import exact_pca_streaming
+from guiapp.core.models import stylegan3_fast
 from guiapp.core.models.stylegan import StyleGANModel
 from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
+from guiapp.core.models.stylegan3 import StyleGAN3Model
+from guiapp.core.models.stylegan3_net import Generator as StyleGAN3Generator
+from guiapp.core.models.stylegan3_net import StyleGAN3Config
 from guiapp.core.types import Direction, DirectionSet, Edit
 
 K = 80
@@ -228,13 +235,16 @@ def _render_times(renderer: LiveRenderer, ds: DirectionSet, repeats: int, previe
     return times, stops
 
 
+def _random_directions(dim: int) -> tuple[Direction, ...]:
+    vecs = np.random.default_rng(0).normal(size=(2, dim))
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    return tuple(Direction(v.astype(np.float32), 1.0, 1.0) for v in vecs)
+
+
 def bench_latency(resolution: int, repeats: int, ref_repeats: int) -> dict[str, Any]:
     model = config_f(resolution)
     ref = ReferenceOps(model.net, "reference", model.model_id, "bench", w_avg=model.w_avg)
-    vecs = np.random.default_rng(0).normal(size=(2, model.w_dim))
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    dirs = tuple(Direction(v.astype(np.float32), 1.0, 1.0) for v in vecs)
-    ds = DirectionSet("sefa", "w", model.model_id, {}, dirs)
+    ds = DirectionSet("sefa", "w", model.model_id, {}, _random_directions(model.w_dim))
     out: dict[str, Any] = {}
     for name, m, n in (("full", model, repeats), ("reference_full", ref, ref_repeats)):
         renderer = LiveRenderer(m)
@@ -250,6 +260,35 @@ def bench_latency(resolution: int, repeats: int, ref_repeats: int) -> dict[str, 
     return out
 
 
+def stylegan3_model(resolution: int, kind: str) -> StyleGANModel:
+    """A StyleGAN3 generator of the released config's channel sizes, random weights."""
+    torch.manual_seed(0)
+    radial = {"conv_kernel": 1, "use_radial_filters": True, "channel_base": 65536,
+              "channel_max": 1024}
+    cfg = StyleGAN3Config(img_resolution=resolution, **(radial if kind == "R" else {}))
+    return StyleGAN3Model(StyleGAN3Generator(cfg).eval(), f"sg3-{kind}", kind, "bench")
+
+
+def bench_stylegan3(resolution: int, repeats: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for kind in ("T", "R"):
+        model = stylegan3_model(resolution, kind)
+        ds = DirectionSet("sefa", "w", model.model_id, {}, _random_directions(model.w_dim))
+        runs = {}
+        for name, enabled in (("fast", True), ("reference", False)):
+            stylegan3_fast.ENABLED = enabled
+            try:
+                renderer = LiveRenderer(model)
+                renderer.render(RenderRequest(1, 0.7, direction_set=ds))
+                log(f"StyleGAN3-{kind} {resolution} px {name}: {repeats} renders")
+                runs[name] = percentiles(_render_times(renderer, ds, repeats, preview=False)[0])
+            finally:
+                stylegan3_fast.ENABLED = True
+        runs["speedup_p50"] = runs["reference"]["p50_ms"] / runs["fast"]["p50_ms"]
+        out[kind] = runs
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=1_000_000, help="GANSpace N")
@@ -257,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=10, help="renders per latency figure")
     ap.add_argument("--sefa-repeats", type=int, default=5)
     ap.add_argument("--sizes", default="256,1024", help="latency resolutions")
+    ap.add_argument("--sg3-sizes", default="256", help="StyleGAN3 latency resolutions")
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--parts", default="sefa,ganspace,latency", help="which benchmarks")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -284,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         result["edit_latency"] = {
             size: bench_latency(int(size), args.repeats, max(3, args.repeats // 2))
             for size in args.sizes.split(",")
+        }
+    if "stylegan3" in parts:
+        result["stylegan3_latency"] = {
+            size: bench_stylegan3(int(size), max(2, args.repeats // 3))
+            for size in args.sg3_sizes.split(",")
         }
     print(json.dumps(result, indent=2))
     return 0

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from guiapp.core.models.stylegan3_fast import cpu_channels_last
+
 Padding = tuple[int, int, int, int]
 """(x_before, x_after, y_before, y_after) of the upsampled image; negative values crop."""
 
@@ -121,10 +123,11 @@ def _fir(
     if uy == ux == 1:
         x = _crop_or_pad(x, -py0, h + py0 + py1, -px0, w + px0 + px1)
         kernel = k.flip([0, 1])[None, None].expand(c, 1, kh, kw)
-        return F.conv2d(x, kernel, stride=(dy, dx), groups=c)
+        return F.conv2d(cpu_channels_last(x), kernel, stride=(dy, dx), groups=c)
     # A strided transposed convolution is zero insertion followed by a full convolution:
     # y[i] = sum_j x[j] k[i - up * j]; the padded, filtered image starts at y[k - 1 - pad].
-    y = F.conv_transpose2d(x, k[None, None].expand(c, 1, kh, kw), stride=(uy, ux), groups=c)
+    kernel = k[None, None].expand(c, 1, kh, kw)
+    y = F.conv_transpose2d(cpu_channels_last(x), kernel, stride=(uy, ux), groups=c)
     y = _crop_or_pad(y, kh - 1 - py0, out_h, kw - 1 - px0, out_w)
     return y[..., ::dy, ::dx]
 

@@ -30,8 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from guiapp.core.models import stylegan3_fast
 from guiapp.core.models.filtered_lrelu import Padding, design_lowpass_filter, filtered_lrelu
 from guiapp.core.models.stylegan2_layers import FullyConnectedLayer
+from guiapp.core.models.stylegan3_fast import cpu_channels_last
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,10 @@ def modulated_conv2d(
             w = w * (w.square().sum(dim=[2, 3, 4], keepdim=True) + 1e-8).rsqrt()
         if input_gain is not None:
             w = w * input_gain.expand(n, in_ch).reshape(n, 1, in_ch, 1, 1)
-        x = x.reshape(1, n * in_ch, *x.shape[2:])
+        x = cpu_channels_last(x.reshape(1, n * in_ch, *x.shape[2:]))
         x = F.conv2d(x, w.reshape(n * out_ch, in_ch, kh, kw), padding=padding, groups=n)
         return x.reshape(n, out_ch, *x.shape[2:])
-    x = F.conv2d(x * scale.reshape(n, in_ch, 1, 1), weight, padding=padding)
+    x = F.conv2d(cpu_channels_last(x * scale.reshape(n, in_ch, 1, 1)), weight, padding=padding)
     if demodulate:
         # sum over (i, k) of (w_oik * s_ni)^2 without forming the per-sample weights.
         dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()
@@ -195,10 +197,14 @@ class SynthesisLayer(nn.Module):
         styles = self.affine(w)
         if self.is_torgb:
             styles = styles * (1 / math.sqrt(spec.in_channels * self.conv_kernel**2))
-        x = modulated_conv2d(
-            x, self.weight, styles, demodulate=not self.is_torgb,
-            padding=self.conv_kernel - 1, input_gain=self.magnitude_ema.rsqrt(), fused=fused,
-        )  # fmt: skip
+        gain = self.magnitude_ema.rsqrt()
+        if not self.is_torgb and stylegan3_fast.use_winograd(self, x):
+            x = stylegan3_fast.modulated_conv3x3(self, x, styles, gain)
+        else:
+            x = modulated_conv2d(
+                x, self.weight, styles, demodulate=not self.is_torgb,
+                padding=self.conv_kernel - 1, input_gain=gain, fused=fused,
+            )  # fmt: skip
         return filtered_lrelu(
             x, self.up_filter, self.down_filter, self.bias, spec.up, spec.down, spec.padding,
             gain=1.0 if self.is_torgb else math.sqrt(2), slope=1.0 if self.is_torgb else 0.2,
