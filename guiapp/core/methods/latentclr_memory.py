@@ -1,8 +1,9 @@
 """How much memory a LatentCLR step needs, and how to split it to fit the device.
 
 A step backpropagates through the generator's features of K * N edited latents at once:
-1024 at the defaults. At StyleGAN3's first layer (36 x 36 x 512) that is about 90 MB of
-saved activations per latent, 90 GB in all, which would get the app killed. So the step
+1024 at the defaults. At StyleGAN3-T's first layer (36 x 36 x 512) that is about 95 MB
+per latent (measured peak of a 64-latent step: 6.2 GB), about 100 GB in all, which would
+get the app killed. So the step
 is planned first (:func:`plan_step`): the autograd memory per latent is measured on the
 model (the tensors kept for backward by ``features`` on a few latents), and when the
 whole batch does not fit in the memory the device has free, the features are computed
