@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from guiapp.core.io import read_png_metadata
+from guiapp.core.methods import latentclr_train
 from guiapp.ui.main_window import MainWindow
 from guiapp.ui.settings import AppSettings
 from guiapp.workers import live_threads
@@ -279,3 +280,18 @@ def test_dropped_safetensors_direction_set_is_imported_not_opened_as_a_model(win
     assert window.last_error == ""
     assert window.store.direction_set is not None and len(window.store) == 3
     assert not window.runner.is_busy()  # no model load was started
+
+
+def test_latentclr_too_big_for_memory_says_so_and_keeps_the_directions(window, qtbot, monkeypatch):
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.run_method("sefa", {"k": 5})
+    before = window.store.direction_set
+    monkeypatch.setattr(latentclr_train, "free_memory", lambda device: 2**20)  # 1 MiB free
+    with qtbot.waitSignal(window.runner.failed, timeout=60_000):
+        window.run_method("latentclr", {"iterations": 5})
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=10_000)
+    assert "cannot fit in memory" in window.last_error
+    assert "fewer directions or latents" in window.last_error
+    assert window.store.direction_set is before
+    assert not window.plot.training.isVisible()
+    assert window.methods._run.isEnabled()

@@ -85,6 +85,10 @@ def measure_bytes_per_latent(model: GeneratorModel, layer: str) -> tuple[int, in
     return max(four - two, 0) // 2, dim
 
 
+def _size(nbytes: int) -> str:
+    return f"{nbytes / 2**30:.1f} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.0f} MiB"
+
+
 def plan_step(
     model: GeneratorModel, k: int, n: int, layer: str, free_bytes: int | None
 ) -> StepPlan:
@@ -101,11 +105,10 @@ def plan_step(
         return StepPlan(rows, None, per_latent, fixed)
     budget = int(free_bytes * USABLE_SHARE) - fixed
     if budget < per_latent:
-        gib = 2**30
         raise ValueError(
             f"LatentCLR cannot fit in memory: {k} directions x {n} latents compare "
             f"{rows} features of size {dim} at layer {layer}, which needs "
-            f"{(fixed + per_latent) / gib:.1f} GiB, and {free_bytes / gib:.1f} GiB is free; "
+            f"{_size(fixed + per_latent)}, and {_size(free_bytes)} is free; "
             f"use fewer directions or latents per batch, or an earlier layer"
         )
     chunk = budget // per_latent if per_latent else rows
