@@ -25,6 +25,7 @@ from tf_fixtures import write_tf_pickle
 
 from guiapp.core.live_render import LiveRenderer, RenderRequest
 from guiapp.core.methods import run_method
+from guiapp.core.methods.latentclr_memory import free_memory
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.models.registry import load_model
 from guiapp.core.render import render_image
@@ -173,3 +174,10 @@ def test_latentclr_trains_on_the_gpu(tmp_path, kind):
     assert len(ds) == 4
     assert all(np.isfinite(d.vector).all() for d in ds.directions)
     assert np.isfinite(ds.scores).all()
+
+
+def test_free_gpu_memory_is_read_for_latentclr_plans():
+    device = torch.device("cuda", 0)
+    free = free_memory(device)
+    total = torch.cuda.get_device_properties(device).total_memory
+    assert free is not None and 0 < free <= total
