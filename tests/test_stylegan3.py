@@ -60,7 +60,8 @@ def test_lowpass_filters_match_scipy_designs():
 @pytest.mark.parametrize(
     ("up", "down", "padding"),
     [(1, 1, (0, 0, 0, 0)), (2, 1, (9, 8, 9, 8)), (4, 1, (-6, -9, 3, 2)), (1, 2, (0, 0, 0, 0)),
-     (1, 4, (2, -1, 0, 3)), (2, 1, (-11, -12, -11, -12))],
+     (1, 4, (2, -1, 0, 3)), (2, 1, (-11, -12, -11, -12)), (2, 1, (13, 12, 10, 8)),
+     (2, 2, (10, 9, 11, 10))],
 )  # fmt: skip
 def test_upfirdn2d_matches_the_direct_definition(up, down, padding):
     torch.manual_seed(0)

@@ -127,8 +127,19 @@ def _fir(
     # A strided transposed convolution is zero insertion followed by a full convolution:
     # y[i] = sum_j x[j] k[i - up * j]; the padded, filtered image starts at y[k - 1 - pad].
     kernel = k[None, None].expand(c, 1, kh, kw)
-    y = F.conv_transpose2d(cpu_channels_last(x), kernel, stride=(uy, ux), groups=c)
-    y = _crop_or_pad(y, kh - 1 - py0, out_h, kw - 1 - px0, out_w)
+    start_y, start_x = kh - 1 - py0, kw - 1 - px0
+    full_h, full_w = (h - 1) * uy + kh, (w - 1) * ux + kw
+    extra_y = out_h - full_h + 2 * start_y  # output_padding that gives the wanted length
+    extra_x = out_w - full_w + 2 * start_x
+    if min(start_y, start_x) >= 0 and 0 <= extra_y < uy and 0 <= extra_x < ux:
+        # The crop as the transposed convolution's own padding: no cropped copy.
+        y = F.conv_transpose2d(
+            cpu_channels_last(x), kernel, stride=(uy, ux), padding=(start_y, start_x),
+            output_padding=(extra_y, extra_x), groups=c,
+        )  # fmt: skip
+    else:
+        y = F.conv_transpose2d(cpu_channels_last(x), kernel, stride=(uy, ux), groups=c)
+        y = _crop_or_pad(y, start_y, out_h, start_x, out_w)
     return y[..., ::dy, ::dx]
 
 
