@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from guiapp.core.models import stylegan3_fast
 from guiapp.core.models.stylegan3_fast import cpu_channels_last
 
 Padding = tuple[int, int, int, int]
@@ -131,7 +132,8 @@ def _fir(
     full_h, full_w = (h - 1) * uy + kh, (w - 1) * ux + kw
     extra_y = out_h - full_h + 2 * start_y  # output_padding that gives the wanted length
     extra_x = out_w - full_w + 2 * start_x
-    if min(start_y, start_x) >= 0 and 0 <= extra_y < uy and 0 <= extra_x < ux:
+    cropless = min(start_y, start_x) >= 0 and 0 <= extra_y < uy and 0 <= extra_x < ux
+    if cropless and stylegan3_fast.ENABLED:
         # The crop as the transposed convolution's own padding: no cropped copy.
         y = F.conv_transpose2d(
             cpu_channels_last(x), kernel, stride=(uy, ux), padding=(start_y, start_x),

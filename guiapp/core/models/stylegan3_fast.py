@@ -1,7 +1,10 @@
 """StyleGAN3 on a CPU, faster: channels-last tensors and Winograd convolutions.
 
 - :func:`cpu_channels_last`: oneDNN runs StyleGAN3's depthwise FIR filters 3-4x faster
-  on channels-last tensors, bit for bit the same (what a GPU does anyway).
+  on channels-last tensors, bit for bit the same.
+- :mod:`filtered_lrelu` crops an upsampled image through the transposed convolution's
+  own padding where it can, instead of copying the cropped view (both paths on with
+  :data:`ENABLED`).
 - Winograd F(4x4, 3x3) (:mod:`winograd`) for StyleGAN3-T's 3x3 convolutions (padding 2)
   with at least :data:`~stylegan2_fast.WINOGRAD_MIN_CHANNELS` channels, most of a CPU
   render once the filters run channels-last. NVIDIA's modulated convolution (weight and
