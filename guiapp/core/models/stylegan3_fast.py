@@ -13,9 +13,9 @@
   :func:`winograd.conv3x3` computes (with padding 1: the input gets one more pixel of
   zeros on every side, and bottom and right rows up to a whole 4x4 tile, cropped after).
 
-One edited StyleGAN3-T image on 2 cores: 8.7 s -> 5.6 s at 256 px, 32.9 s -> 17.2 s at
-1024 px (``python -m benchmarks.bench_stylegan --parts stylegan3``); images within ~1e-6
-of the reference path.
+One edited StyleGAN3-T image on 2 cores: 9.0 s -> 3.8 s at 256 px, 36.9 s -> 11.6 s at
+1024 px; R: 10.8 -> 6.8 s, 50.8 -> 22.8 s (``python -m benchmarks.bench_stylegan --parts
+stylegan3 --sg3-sizes 256,1024``); images within ~1e-6 of the reference path.
 """
 
 from __future__ import annotations
