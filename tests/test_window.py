@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -295,3 +296,27 @@ def test_latentclr_too_big_for_memory_says_so_and_keeps_the_directions(window, q
     assert window.store.direction_set is before
     assert not window.plot.training.isVisible()
     assert window.methods._run.isEnabled()
+
+
+def test_a_slow_render_says_the_image_is_updating(window, qtbot):
+    def slow(payload):
+        time.sleep(0.8)  # a large model on a CPU
+        return MainWindow._render(payload)
+
+    window.render_queue.set_render_fn(slow)
+    window.store.set_seed(window.store.seed + 1)
+    qtbot.waitUntil(lambda: window.image_view.edited_caption() == "Edited (updating…)", timeout=700)
+    qtbot.waitUntil(lambda: window.image_view.edited_caption() == "Edited", timeout=5_000)
+    assert window.last_result.request.seed == window.store.seed
+
+
+def test_a_fast_render_never_says_updating(window, qtbot):
+    captions: list[str] = []
+    for seed in range(10, 20):
+        window.store.set_seed(seed)
+        qtbot.wait(30)
+        captions.append(window.image_view.edited_caption())
+    qtbot.waitUntil(lambda: window.last_result.request.seed == 19, timeout=5_000)
+    qtbot.wait(400)
+    captions.append(window.image_view.edited_caption())
+    assert set(captions) == {"Edited"}

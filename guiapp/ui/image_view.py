@@ -83,6 +83,7 @@ class ImageView(QWidget):
         self._pending_id: int | None = None
         self._shown_original: np.ndarray | None = None
         self._preview_resolution: int | None = None  # of the edited image shown, if a preview
+        self._updating = False  # a newer image is being rendered (slow models)
         self._shown_strip: np.ndarray | None = None
         self._strip_alphas: list[float] = []
         self._edited = _TileCanvas(QSize(192, 192))
@@ -232,16 +233,22 @@ class ImageView(QWidget):
         return self._strip.tiles()
 
     # -- helpers -----------------------------------------------------------------------------
+    def set_updating(self, updating: bool) -> None:
+        """Say in the caption that a newer image is on its way (a render that takes long)."""
+        if updating != self._updating:
+            self._updating = updating
+            self._update_captions()
+
     def edited_caption(self) -> str:
-        """"Edited", or what a drag preview is."""
-        if self._preview_resolution is None:
-            return "Edited"
-        return f"Edited (preview, {self._preview_resolution} px)"
+        """"Edited", with what a drag preview is and whether a newer image is coming."""
+        notes = [f"preview, {self._preview_resolution} px"] if self._preview_resolution else []
+        notes += ["updating…"] if self._updating else []
+        return f"Edited ({', '.join(notes)})" if notes else "Edited"
 
     def _update_captions(self) -> None:
         both = self._original.isVisibleTo(self)
-        preview = self._preview_resolution is not None
-        for canvas, caption, shown in ((self._edited, self.edited_caption(), both or preview),
+        noted = self._preview_resolution is not None or self._updating
+        for canvas, caption, shown in ((self._edited, self.edited_caption(), both or noted),
                                        (self._original, "Original", both)):
             canvas.set_tiles(canvas.tiles(), [caption] if shown and canvas.tiles() else [])
 
