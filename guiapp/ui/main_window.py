@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -30,13 +30,12 @@ from guiapp.ui.menus import build_menus
 from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.model_picker import ModelPicker
 from guiapp.ui.ranking_plot import RankingPlot
+from guiapp.ui.render_notice import SlowRenderNotice
 from guiapp.ui.restore_banner import RestoreBanner
 from guiapp.ui.session_store import SessionStore
 from guiapp.ui.settings import AppSettings
 from guiapp.workers import RenderQueue, TaskRunner
 
-SLOW_RENDER_MS = 250
-"""A render that takes longer says "updating…" under the image it will replace."""
 log = logging.getLogger(__name__)
 
 
@@ -51,8 +50,6 @@ class MainWindow(QMainWindow):
         self.store = SessionStore(self)
         self.runner = TaskRunner(self)
         self.render_queue = RenderQueue(self._render, self, show_intermediate=True)
-        self._slow_render = QTimer(self, singleShot=True, interval=SLOW_RENDER_MS)
-        self._slow_render.timeout.connect(self._on_render_slow)
         self.loaded: LoadedModel | None = None
         self.device = self.settings.device()
         self.last_error = ""
@@ -78,6 +75,7 @@ class MainWindow(QMainWindow):
         self.picker.set_recent(self.settings.recent_models())
         self.methods = MethodPanel(self.store)
         self.image_view = ImageView(self.store)
+        self.render_notice = SlowRenderNotice(self.image_view, self.render_queue, self)
         self.direction_list = DirectionList(self.store)
         self.plot = RankingPlot(self.store)
         self.banner = RestoreBanner()
@@ -270,22 +268,8 @@ class MainWindow(QMainWindow):
             return None
         request = self.current_request(preview)
         request_id = self.render_queue.request((self.loaded.renderer, request))
-        if not self._slow_render.isActive():
-            self._slow_render.start()
+        self.render_notice.requested()
         return request_id
-
-    def _on_render_slow(self) -> None:
-        if self.render_queue.latest_id > self.last_result_id:
-            self.image_view.set_updating(True)
-
-    def _render_caught_up(self, request_id: int) -> None:
-        """A result arrived: no "updating…" while results keep coming; the timer runs on
-        only while newer requests wait."""
-        self.image_view.set_updating(False)
-        if request_id >= self.render_queue.latest_id:
-            self._slow_render.stop()
-        else:
-            self._slow_render.start()
 
     def _on_store_dragging_changed(self, dragging: bool) -> None:
         if not dragging:
@@ -302,11 +286,11 @@ class MainWindow(QMainWindow):
                                    preview_resolution=result.preview_resolution)
         self.image_view.repaint()  # paint now: a flood of slider events must not starve it
         self.image_view.set_strip(result.strip, list(result.request.strip_alphas))
-        self._render_caught_up(request_id)
+        self.render_notice.delivered(request_id)
         self.files.on_rendered(request_id)
 
     def _on_render_failed(self, request_id: int, message: str) -> None:
-        self._render_caught_up(request_id)
+        self.render_notice.delivered(request_id)
         self.show_error("Could not render", message)
 
     # -- errors, drops, closing ----------------------------------------------------------------
