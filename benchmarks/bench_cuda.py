@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
 import sklearn
 import torch
 
@@ -40,6 +39,7 @@ from benchmarks.bench_latentclr import training_rate
 from benchmarks.bench_stylegan import (
     _random_directions,
     _render_times,
+    bench_sefa,
     config_f,
     ipca_baseline,
     log,
@@ -48,7 +48,6 @@ from benchmarks.bench_stylegan import (
 )
 from guiapp.core.devices import prepare_device
 from guiapp.core.live_render import LiveRenderer, RenderRequest
-from guiapp.core.methods import sefa
 from guiapp.core.methods.latentclr import Params as ClrParams
 from guiapp.core.models.registry import DEFAULT_MODEL, load_model
 from guiapp.core.models.stylegan import StyleGANModel
@@ -129,18 +128,6 @@ def bench_latency(resolution: int, repeats: int) -> dict[str, Any]:
     return out
 
 
-def bench_sefa(repeats: int) -> dict[str, Any]:
-    model = config_f(1024).to("cuda")
-    sefa.discover(model)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        sefa.discover(model)
-        times.append(time.perf_counter() - start)
-    return {"best_ms": min(times) * 1e3, "median_ms": float(np.median(times)) * 1e3,
-            "target_ms": 100}
-
-
 def bench_ganspace(samples: int, ipca_samples: int) -> dict[str, Any]:
     model = config_f(256).to("cuda")
     ours_streaming(model, 20_000)  # warm-up: kernels, allocator
@@ -200,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                                   for s in args.sizes.split(",")}
     if "sefa" in parts:
         log("SeFa, 1024 px")
-        result["sefa_1024"] = bench_sefa(5)
+        result["sefa_1024"] = bench_sefa(config_f(1024).to("cuda"), 5)
     if "ganspace" in parts:
         result["ganspace_in_w"] = bench_ganspace(args.samples, args.ipca_samples)
     if "latentclr" in parts:
