@@ -6,7 +6,8 @@ Run once by a maintainer, never at run time::
     python packaging/convert_dcgan_face.py /tmp/gfg/gan_face_generate-1.1.1-py3-none-any.whl
 
 It reads ``gan_face_generate/weights.tar`` from the wheel with ``torch.load(weights_only=
-True)``, writes ``resources/models/dcgan-digiface.safetensors`` and its model card, and
+True)``, writes ``guiapp/resources/models/dcgan-digiface.safetensors``, its model card and the
+licence notice, and
 records reference images for a few seeds, computed with the package's own ``Generator``
 class (imported from the wheel) in inference mode, so tests can prove our generator gives
 the same images.
@@ -65,7 +66,7 @@ def rename(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("wheel", type=Path)
-    ap.add_argument("--out", type=Path, default=ROOT / "resources" / "models")
+    ap.add_argument("--out", type=Path, default=ROOT / "guiapp" / "resources" / "models")
     args = ap.parse_args()
 
     state, licence, pkg_dir = read_wheel(args.wheel)
@@ -96,6 +97,7 @@ def main() -> None:
     )
 
     copyright_line = licence.strip().splitlines()[0]
+    (args.out / f"{NAME}.LICENSE").write_text(licence, encoding="utf-8")
     card = {
         "name": NAME,
         "title": "DCGAN faces (DigiFace1M), 64x64",
@@ -108,6 +110,7 @@ def main() -> None:
             "homepage": "https://github.com/chien-liu/DCGAN-PyTorch",
         },
         "licence": {"name": "MIT", "copyright": copyright_line, "text": licence},
+        "licence_file": f"{NAME}.LICENSE",
         "architecture": (
             f"DCGAN generator: {num_blocks} ConvTranspose2d layers (no bias), "
             "BatchNorm + ReLU after each hidden layer, tanh output"

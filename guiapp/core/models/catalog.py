@@ -1,38 +1,25 @@
-"""The built-in models shipped in ``resources/models`` (weights + model card), without
-torch, so the window can list them before any model code is imported."""
+"""The built-in models shipped as package data in ``guiapp/resources/models`` (weights,
+model card, licence notice), without torch, so the window can list them before any model
+code is imported."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from guiapp.core.errors import ModelLoadError
+from guiapp.core.package_data import resources_dir
 
 BUILTIN_PREFIX = "builtin:"
 DEFAULT_MODEL = "builtin:dcgan-digiface"
-
-
-def resources_dir() -> Path:
-    """The ``resources/`` folder: $GUIAPP_RESOURCES, the source tree, or the installed copy."""
-    env = os.environ.get("GUIAPP_RESOURCES")
-    candidates = [Path(env)] if env else []
-    candidates += [
-        Path(__file__).resolve().parents[3] / "resources",
-        Path(sys.prefix) / "share" / "guiapp" / "resources",
-    ]
-    for path in candidates:
-        if (path / "models").is_dir():
-            return path
-    raise ModelLoadError("the built-in models folder (resources/models) is missing")
+__all__ = ["BUILTIN_PREFIX", "DEFAULT_MODEL", "BuiltinModel", "builtin_models", "file_sha256",
+           "find_builtin", "resources_dir"]
 
 
 @dataclass(frozen=True)
 class BuiltinModel:
-    """A model shipped in ``resources/models``: its weights and its model card."""
+    """A model shipped in ``guiapp/resources/models``: its weights and its model card."""
 
     name: str
     weights: Path
