@@ -32,12 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from guiapp.core.models.catalog import DEFAULT_MODEL
+    from guiapp.core.package_data import APP_ID
+    from guiapp.ui.app_icon import app_icon
     from guiapp.ui.main_window import MainWindow
     from guiapp.ui.settings import AppSettings
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("guiapp")
     app.setOrganizationName("guiapp")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName(APP_ID)  # the launcher's .desktop id (packaging/linux)
     window = MainWindow(settings=AppSettings(os.environ.get("GUIAPP_CONFIG_DIR") or None),
                         offer_restore=not (args.no_restore or args.session))
     if args.benchmark_startup:  # print seconds from $GUIAPP_T0 to the first image, then quit
