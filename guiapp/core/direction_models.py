@@ -28,9 +28,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from guiapp.core.cancel_scope import check_cancelled
 from guiapp.core.latentclr_params import MODEL_TYPES
 
 EPS = 1e-12
+MAX_STEPS = 1000
+"""Euler steps per edit a stored direction model may ask for (the window offers 1-100)."""
+MAX_K = 1 << 12
+MAX_DIM = 1 << 14
 
 
 def _init(
@@ -225,6 +230,7 @@ class ConditionalDirections:
         step = amount / self.steps
         with torch.no_grad():
             for _ in range(self.steps):
+                check_cancelled()  # a render stops when its window closes
                 latents = latents + step * self.direction(index, latents)
         return latents
 
@@ -261,6 +267,13 @@ def parameter_shapes(kind: str, k: int, dim: int, depth: int = 3) -> dict[str, t
     return shapes
 
 
+def _whole(value: Any, name: str, most: int) -> int:
+    """A stored whole number 1 .. ``most`` (not a bool, float or string)."""
+    if type(value) is not int or not 1 <= value <= most:
+        raise ValueError(f"direction model {name} must be a whole number 1 to {most}")
+    return value
+
+
 def conditional_from_arrays(
     spec: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> ConditionalDirections:
@@ -268,11 +281,13 @@ def conditional_from_arrays(
     :meth:`~ConditionalDirections.arrays`. Raises ValueError when they do not fit (checked
     before anything is allocated)."""
     try:
-        kind, k, dim = str(spec["kind"]), int(spec["k"]), int(spec["dim"])
-        depth, steps = int(spec.get("depth", 1)), int(spec.get("steps", 1))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"bad direction model description ({exc})") from None
-    if kind not in ("linear", "nonlinear") or k < 1 or dim < 1 or not 1 <= depth <= 16:
+        kind = str(spec["kind"])
+        k, dim = _whole(spec["k"], "k", MAX_K), _whole(spec["dim"], "dim", MAX_DIM)
+        depth = _whole(spec.get("depth", 1), "depth", 16)
+        steps = _whole(spec.get("steps", 1), "steps", MAX_STEPS)
+    except KeyError as exc:
+        raise ValueError(f"bad direction model description (no {exc})") from None
+    if kind not in ("linear", "nonlinear"):
         raise ValueError(f"unsupported direction model {kind!r} (k={k}, dim={dim}, depth={depth})")
     shapes = parameter_shapes(kind, k, dim, depth)
     if set(arrays) != set(shapes):
@@ -280,7 +295,7 @@ def conditional_from_arrays(
     state = {}
     for name, shape in shapes.items():
         arr = np.asarray(arrays[name])
-        if arr.shape != shape or not np.isfinite(arr).all():
+        if arr.shape != shape or arr.dtype.kind not in "fiu" or not np.isfinite(arr).all():
             raise ValueError(f"direction model array {name!r} has a bad shape or values")
         state[name] = torch.from_numpy(arr.astype(np.float32))
     model = build_direction_model(kind, k, dim, depth)

@@ -9,6 +9,10 @@ evaluates each direction at the current latent instead: the edits are applied in
 each moving every latent ``ws[n, l]`` of its layers by ``alpha * unit_scale`` along
 ``d(ws[n, l])`` (see :class:`guiapp.core.direction_models.ConditionalDirections`).
 :func:`edit_offset` ignores the model and uses the mean vectors.
+
+:func:`apply_edits` is the gate every render passes: latents that are not finite (an
+extreme truncation, alpha or unit scale, a direction model that overflows) raise a
+ValueError there, so no blank or garbage image is ever saved as if all were well.
 """
 
 from __future__ import annotations
@@ -55,21 +59,33 @@ def edit_offset(
     return None if offset is None else offset.astype(np.float32)
 
 
+def check_finite(ws: torch.Tensor) -> torch.Tensor:
+    """``ws`` itself, or ValueError when any latent is NaN or infinite."""
+    if not bool(torch.isfinite(ws).all()):
+        raise ValueError(
+            "the latent is not finite (NaN or infinity) after truncation and edits: "
+            "use a smaller truncation, alpha or unit scale"
+        )
+    return ws
+
+
 def apply_edits(
     ws: torch.Tensor, direction_set: DirectionSet | None, edits: Sequence[Edit]
 ) -> torch.Tensor:
-    """(N, num_ws, D) -> (N, num_ws, D) with every edit added; the input is not modified."""
+    """(N, num_ws, D) -> (N, num_ws, D) with every edit added; the input is not modified.
+
+    Raises ValueError when the result is not finite (see :func:`check_finite`)."""
     if direction_set is None or not edits:
         if edits:
             raise ValueError("edits need a direction set")
-        return ws
+        return check_finite(ws)
     check_compatible(direction_set, direction_set.space, ws.shape[-1])
     if direction_set.conditional is not None:
-        return _apply_conditional(ws, direction_set, edits)
+        return check_finite(_apply_conditional(ws, direction_set, edits))
     offset = edit_offset(direction_set, edits, ws.shape[1])
     if offset is None:
-        return ws
-    return ws + torch.from_numpy(offset).to(ws.device, ws.dtype)
+        return check_finite(ws)
+    return check_finite(ws + torch.from_numpy(offset).to(ws.device, ws.dtype))
 
 
 def _apply_conditional(

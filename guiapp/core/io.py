@@ -15,94 +15,63 @@ content): the same arrays as tensors and the same JSON under the metadata key
 that take direction models' weights in that format.
 
 Every write goes to a temporary file in the target folder that is renamed over the target,
-so a failed save never leaves a half-written file or destroys the previous one.
+so a failed save never leaves a half-written file or destroys the previous one (see
+:mod:`guiapp.core.safe_files`). Reading is bounded before any work: the file must be a
+regular file of at most :data:`MAX_DIRECTION_FILE_BYTES`, archive members and arrays are
+checked against their headers (:mod:`guiapp.core.array_files`), and every metadata field
+is checked for type and range (:mod:`guiapp.core.json_fields`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from guiapp import __version__
-from guiapp.core.types import Direction, DirectionSet, LayerRange
+from guiapp.core import json_fields as jf
+from guiapp.core.array_files import read_npz, read_safetensors, safetensors_metadata
+from guiapp.core.direction_meta import (
+    DIRECTIONS_FORMAT,
+    DIRECTIONS_VERSION,
+    MODEL_PREFIX,
+    conditional_arrays,
+    direction_set_from_arrays,
+    direction_set_meta,
+)
+from guiapp.core.safe_files import (
+    FileFormatError,
+    WriteError,
+    atomic_open,
+    atomic_write,
+    open_regular,
+    read_limited,
+)
+from guiapp.core.types import DirectionSet
 
-DIRECTIONS_FORMAT = "guiapp.directions"
+__all__ = [
+    "DIRECTIONS_FORMAT",
+    "DIRECTIONS_VERSION",
+    "MODEL_PREFIX",
+    "FileFormatError",
+    "WriteError",
+    "atomic_open",
+    "atomic_write",
+    "conditional_arrays",
+    "direction_set_from_arrays",
+    "direction_set_meta",
+]
+
 SAFETENSORS_META_KEY = "guiapp.directions"
-DIRECTIONS_VERSION = 2
-MODEL_PREFIX = "model."
-
-
-class FileFormatError(ValueError):
-    """A file is missing, unreadable or not in the expected format; one-line message."""
-
-
-@contextlib.contextmanager
-def atomic_open(path: str | Path) -> Iterator[IO[bytes]]:
-    """Open a temporary file beside ``path``; on success rename it over ``path``."""
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> None:
-    with atomic_open(path) as fh:
-        write(fh)
+MAX_DIRECTION_FILE_BYTES = 1 << 30
+MAX_META_CHARS = 64 << 20
+MAX_PNG_BYTES = 256 << 20
 
 
 # -- direction sets -----------------------------------------------------------------------
-
-
-def _layers_json(layers: LayerRange | None) -> list[int] | None:
-    return None if layers is None else [layers.start, layers.stop]
-
-
-def direction_set_meta(ds: DirectionSet) -> dict[str, Any]:
-    meta = {
-        "format": DIRECTIONS_FORMAT,
-        "version": 1 if ds.conditional is None else 2,
-        "app_version": __version__,
-        "method": ds.method,
-        "space": ds.space,
-        "model_sha256": ds.model_id,
-        "params": ds.params,
-        "labels": [d.label for d in ds.directions],
-        "layer_ranges": [_layers_json(d.default_layers) for d in ds.directions],
-        "unit_scales": [float(d.unit_scale) for d in ds.directions],
-        "notes": [d.notes for d in ds.directions],
-        "plot": ds.plot,
-    }
-    if ds.conditional is not None:
-        meta["conditional"] = ds.conditional.spec()
-    return meta
-
-
-def conditional_arrays(ds: DirectionSet) -> dict[str, np.ndarray]:
-    """``model.<parameter>`` -> float32 array of the set's direction model ({} if none)."""
-    if ds.conditional is None:
-        return {}
-    return {MODEL_PREFIX + name: arr for name, arr in ds.conditional.arrays().items()}
 
 
 def save_direction_set(path: str | Path, ds: DirectionSet) -> None:
@@ -126,105 +95,54 @@ def is_direction_file(path: str | Path) -> bool:
     path = Path(path)
     if path.suffix.lower() == ".npz":
         return True
-    return path.is_file() and _safetensors_meta(path) is not None
-
-
-def _safetensors_meta(path: Path) -> str | None:
-    """Our JSON from a safetensors file's metadata, or None (not safetensors or not ours)."""
-    from safetensors import safe_open
-
     try:
-        with safe_open(str(path), framework="np") as f:
-            return (f.metadata() or {}).get(SAFETENSORS_META_KEY)
-    except Exception:  # any unreadable file is simply "not ours"
-        return None
+        with open_regular(path, "direction file", MAX_DIRECTION_FILE_BYTES) as fh:
+            head = fh.read(8)
+            if len(head) < 8 or int.from_bytes(head, "little") > 16 << 20:
+                return False
+            data = head + fh.read(int.from_bytes(head, "little"))
+        return safetensors_metadata(data, SAFETENSORS_META_KEY) is not None
+    except (FileFormatError, OSError, ValueError):  # unreadable: simply "not ours"
+        return False
+
+
+def _read_direction_arrays(data: bytes) -> tuple[dict[str, np.ndarray], Any]:
+    """(arrays, parsed meta JSON) of an ``.npz`` or safetensors direction file's bytes."""
+    if data[:2] == b"PK":
+        arrays = read_npz(data, MAX_DIRECTION_FILE_BYTES)
+        if "meta" not in arrays:
+            raise ValueError("no 'meta' entry")
+        meta = arrays.pop("meta")
+        if meta.shape != () or meta.dtype.kind != "U":
+            raise ValueError("its 'meta' entry is not a text")
+        text = str(meta[()])
+    else:
+        found = safetensors_metadata(data, SAFETENSORS_META_KEY)
+        if found is None:
+            raise ValueError("neither an .npz nor a guiapp safetensors file")
+        text, arrays = found, read_safetensors(data)
+    if len(text) > MAX_META_CHARS:
+        raise ValueError("its metadata is too large")
+    return arrays, jf.parse_json(text)
 
 
 def load_direction_set(path: str | Path) -> DirectionSet:
+    """Read and validate a direction file; FileFormatError names the file and says why."""
     path = Path(path)
-    if not path.is_file():
-        raise FileFormatError(f"{path}: no such file")
-    with open(path, "rb") as fh:
-        zipped = fh.read(2) == b"PK"
+    data = read_limited(path, "direction file", MAX_DIRECTION_FILE_BYTES)
     try:
-        if zipped:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {name: np.asarray(npz[name]) for name in npz.files}
-            meta = json.loads(str(arrays.pop("meta")[()]))
-        else:
-            text = _safetensors_meta(path)
-            if text is None:
-                raise ValueError("neither an .npz nor a guiapp safetensors file")
-            from safetensors.numpy import load_file
-
-            arrays, meta = load_file(str(path)), json.loads(text)
-        vectors = np.asarray(arrays["vectors"], np.float32)
-        scores = np.asarray(arrays["scores"], np.float64)
+        arrays, meta = _read_direction_arrays(data)
+        del data
+        for name in ("vectors", "scores"):
+            if name not in arrays:
+                raise ValueError(f"no {name!r} array")
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as non-finite
+            vectors = np.asarray(arrays["vectors"], np.float32)
+            scores = np.asarray(arrays["scores"], np.float64)
         model_arrays = {k: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+    except ValueError as exc:
         raise FileFormatError(f"{path.name}: not a guiapp direction file ({exc})") from None
     return direction_set_from_arrays(vectors, scores, meta, path.name, model_arrays)
-
-
-def direction_set_from_arrays(
-    vectors: np.ndarray,
-    scores: np.ndarray,
-    meta: dict[str, Any],
-    source: str = "direction set",
-    model_arrays: dict[str, np.ndarray] | None = None,
-) -> DirectionSet:
-    """Rebuild and validate a DirectionSet from its stored arrays and metadata.
-
-    ``model_arrays``: the ``model.<parameter>`` arrays of a direction model, needed when
-    ``meta`` has a ``"conditional"`` entry.
-    """
-    if not isinstance(meta, dict) or meta.get("format") != DIRECTIONS_FORMAT:
-        raise FileFormatError(f"{source}: not a guiapp direction set")
-    if meta.get("version", 0) > DIRECTIONS_VERSION:
-        raise FileFormatError(f"{source}: made by a newer guiapp (format {meta['version']})")
-    k = vectors.shape[0] if vectors.ndim == 2 else -1
-    try:
-        per_dir = [meta[key] for key in ("labels", "layer_ranges", "unit_scales")]
-        notes = meta.get("notes") or [""] * k
-        if k < 0 or scores.shape != (k,) or any(len(x) != k for x in [*per_dir, notes]):
-            raise ValueError("array lengths disagree")
-        if not (np.isfinite(vectors).all() and np.isfinite(scores).all()):
-            raise ValueError("non-finite values")
-        labels, ranges, scales = per_dir
-        directions = tuple(
-            Direction(
-                vector=vectors[i],
-                score=float(scores[i]),
-                unit_scale=float(scales[i]),
-                label=str(labels[i]),
-                default_layers=None if ranges[i] is None else LayerRange(*map(int, ranges[i])),
-                notes=str(notes[i]),
-            )
-            for i in range(k)
-        )
-        return DirectionSet(
-            method=str(meta["method"]),
-            space=str(meta["space"]),
-            model_id=str(meta.get("model_sha256", "")),
-            params=dict(meta.get("params", {})),
-            directions=directions,
-            plot=dict(meta.get("plot") or {}),
-            conditional=_conditional(meta.get("conditional"), model_arrays or {}),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise FileFormatError(f"{source}: damaged direction set ({exc})") from None
-
-
-def _conditional(spec: Any, model_arrays: dict[str, np.ndarray]) -> Any:
-    """The direction model described by ``spec`` (None: plain directions)."""
-    if spec is None:
-        return None
-    if not isinstance(spec, dict):
-        raise ValueError("bad direction model description")
-    from guiapp.core.direction_models import conditional_from_arrays  # torch: only if needed
-
-    n = len(MODEL_PREFIX)
-    return conditional_from_arrays(spec, {k[n:]: v for k, v in model_arrays.items()})
 
 
 # -- images -------------------------------------------------------------------------------
@@ -240,14 +158,24 @@ def save_png(path: str | Path, image: np.ndarray, metadata: dict[str, Any]) -> N
 
 
 def read_png_metadata(path: str | Path) -> dict[str, Any]:
-    """The ``guiapp.*`` text chunks of a PNG written by :func:`save_png`, JSON decoded."""
-    with Image.open(path) as img:
-        text = dict(getattr(img, "text", {}))
+    """The ``guiapp.*`` text chunks of a PNG written by :func:`save_png`, JSON decoded
+    (a chunk that is not valid JSON stays text). FileFormatError if it is not a PNG."""
+    path = Path(path)
+    try:
+        with open_regular(path, "PNG", MAX_PNG_BYTES) as fh, Image.open(fh) as img:
+            if img.format != "PNG":
+                raise ValueError(f"a {img.format} image, not a PNG")
+            text = dict(img.info)  # text chunks before the pixels (ours): no decoding
+    except FileFormatError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise FileFormatError(f"{path.name}: not a readable PNG ({detail})") from None
     out: dict[str, Any] = {}
     for key, value in text.items():
-        if key.startswith("guiapp."):
+        if isinstance(key, str) and key.startswith("guiapp.") and isinstance(value, str):
             try:
-                out[key[7:]] = json.loads(value)
-            except json.JSONDecodeError:
+                out[key[7:]] = jf.plain(jf.parse_json(value), key)
+            except ValueError:
                 out[key[7:]] = value
     return out

@@ -2,7 +2,12 @@
 
 The direction set is embedded (vectors as lists of floats; a LatentCLR direction model's
 weights as base64 float32 under ``"model_arrays"``) so a session file is complete on its
-own. Writes are atomic (see :mod:`guiapp.core.io`).
+own. Writes are atomic (see :mod:`guiapp.core.safe_files`).
+
+Reading trusts nothing: the file must be a regular file under :data:`MAX_SESSION_BYTES`
+(a FIFO or ``/dev/zero`` is refused before a byte is read), the JSON may not hold more
+than :data:`MAX_JSON_ITEMS` values, and every field is checked for type and range, so a
+hostile or damaged session is one FileFormatError naming the file.
 """
 
 from __future__ import annotations
@@ -15,17 +20,32 @@ from typing import Any
 import numpy as np
 
 from guiapp import __version__
-from guiapp.core.io import (
-    FileFormatError,
-    atomic_write,
+from guiapp.core import json_fields as jf
+from guiapp.core.direction_meta import (
+    MAX_DIM,
+    MAX_DIRECTIONS,
     conditional_arrays,
     direction_set_from_arrays,
     direction_set_meta,
+    layer_range,
 )
-from guiapp.core.types import DirectionSet, Edit, LayerRange, Session
+from guiapp.core.safe_files import FileFormatError, atomic_write, read_limited
+from guiapp.core.types import (
+    MAX_ABS_ALPHA,
+    MAX_ABS_TRUNCATION,
+    MAX_SEED,
+    DirectionSet,
+    Edit,
+    Session,
+)
 
 SESSION_FORMAT = "guiapp.session"
 SESSION_VERSION = 1
+MAX_SESSION_BYTES = 512 << 20
+MAX_JSON_ITEMS = 16_000_000
+"""Commas and colons in a session's text bound how many Python objects parsing makes."""
+MAX_EDITS = 10_000
+MAX_CLASSES = 1 << 20
 
 
 def direction_set_to_json(ds: DirectionSet) -> dict[str, Any]:
@@ -47,19 +67,32 @@ def direction_set_to_json(ds: DirectionSet) -> dict[str, Any]:
 
 
 def _arrays_from_json(data: dict[str, Any]) -> dict[str, np.ndarray]:
-    return {
-        name: np.frombuffer(base64.b64decode(a["float32_le_base64"]), "<f4").reshape(a["shape"])
-        for name, a in (data.get("model_arrays") or {}).items()
-    }
+    """The direction model's arrays: each a checked shape and exactly that many floats."""
+    out = {}
+    for name, a in jf.as_dict(data.get("model_arrays") or {}, "model arrays").items():
+        a = jf.as_dict(a, f"model array {name}")
+        shape = [jf.as_int(n, f"model array {name} shape", 0, MAX_DIM * MAX_DIRECTIONS)
+                 for n in jf.as_list(a["shape"], f"model array {name} shape", max_len=8)]
+        text = jf.as_str(a["float32_le_base64"], f"model array {name}", MAX_SESSION_BYTES)
+        raw = base64.b64decode(text, validate=True)
+        if len(raw) != 4 * int(np.prod(shape, dtype=object)):
+            raise ValueError(f"model array {name} holds {len(raw)} bytes, not its shape's")
+        out[name] = np.frombuffer(raw, "<f4").reshape(shape)
+    return out
 
 
-def direction_set_from_json(data: dict[str, Any], source: str) -> DirectionSet:
+def direction_set_from_json(data: Any, source: str) -> DirectionSet:
     try:
-        vectors = np.asarray(data["vectors"], np.float32)
-        scores = np.asarray(data["scores"], np.float64)
+        data = jf.as_dict(data, "direction set")
+        vectors = jf.as_list(data["vectors"], "vectors", max_len=MAX_DIRECTIONS)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow shows as non-finite
+            vectors = np.asarray(vectors, np.float32)
+            scores = np.asarray(jf.as_list(data["scores"], "scores"), np.float64)
         meta = data["meta"]
         model_arrays = _arrays_from_json(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except KeyError as exc:
+        raise FileFormatError(f"{source}: damaged direction set (no {exc} entry)") from None
+    except (TypeError, ValueError, OverflowError) as exc:  # binascii.Error is a ValueError
         raise FileFormatError(f"{source}: damaged direction set ({exc})") from None
     if vectors.size == 0:
         vectors = vectors.reshape(0, 0)
@@ -92,43 +125,64 @@ def session_to_json(session: Session, extra: dict[str, Any] | None = None) -> di
     }
 
 
-def session_from_json(data: Any, source: str = "session") -> tuple[Session, dict[str, Any]]:
-    """The session and its ``extra`` dict (UI state such as the selected direction)."""
+def _edit(value: Any, i: int) -> Edit:
+    e = jf.as_dict(value, f"edit {i}")
+    return Edit(
+        jf.as_int(e["index"], f"edit {i} index", 0, MAX_DIRECTIONS),
+        jf.as_float(e["alpha"], f"edit {i} alpha", MAX_ABS_ALPHA),
+        layer_range(e.get("layers"), f"edit {i} layers"),
+    )
+
+
+def _check_header(data: Any, source: str) -> None:
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise FileFormatError(f"{source}: not a guiapp session file")
-    if not isinstance(data.get("version"), int) or data["version"] > SESSION_VERSION:
-        raise FileFormatError(f"{source}: made by a newer guiapp (version {data.get('version')})")
+    version = data.get("version")
+    if type(version) is not int or version < 1:
+        raise FileFormatError(
+            f"{source}: damaged session (version {jf._show(version)} is not a positive "
+            "whole number)"
+        )
+    if version > SESSION_VERSION:
+        raise FileFormatError(f"{source}: made by a newer guiapp (version {version})")
+
+
+def session_from_json(data: Any, source: str = "session") -> tuple[Session, dict[str, Any]]:
+    """The session and its ``extra`` dict (UI state such as the selected direction)."""
+    _check_header(data, source)
     try:
         ds = data.get("direction_set")
-        direction_set = direction_set_from_json(ds, source) if ds else None
+        direction_set = direction_set_from_json(ds, source) if ds is not None else None
         edits = tuple(
-            Edit(
-                int(e["index"]),
-                float(e["alpha"]),
-                None if e.get("layers") is None else LayerRange(*map(int, e["layers"])),
-            )
-            for e in data.get("edits", [])
+            _edit(e, i)
+            for i, e in enumerate(jf.as_list(data.get("edits", []), "edits", max_len=MAX_EDITS))
         )
         if direction_set is not None:
             for e in edits:
                 direction_set.direction(e.direction_index)
         elif edits:
             raise ValueError("edits without a direction set")
+        cutoff = data.get("truncation_cutoff")
         session = Session(
-            model_ref=str(data["model_ref"]),
-            seed=int(data.get("seed", 0)),
-            truncation=float(data.get("truncation", 1.0)),
-            noise_mode=str(data.get("noise_mode", "const")),
+            model_ref=jf.as_str(data["model_ref"], "model reference", 4096),
+            seed=jf.as_int(data.get("seed", 0), "seed", 0, MAX_SEED),
+            truncation=jf.as_float(data.get("truncation", 1.0), "truncation",
+                                   MAX_ABS_TRUNCATION),
+            noise_mode=jf.as_str(data.get("noise_mode", "const"), "noise mode", 100),
             direction_set=direction_set,
             edits=edits,
-            truncation_cutoff=_optional_int(data.get("truncation_cutoff")),
-            class_index=int(data.get("class_index", 0)),
+            truncation_cutoff=None if cutoff is None else jf.as_int(
+                cutoff, "truncation cutoff", 0, 1 << 16),
+            class_index=jf.as_int(data.get("class_index", 0), "class index", 0, MAX_CLASSES),
         )
-        if session.class_index < 0 or (session.truncation_cutoff or 0) < 0:
-            raise ValueError("negative class index or truncation cutoff")
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        extra = jf.plain(jf.as_dict(data.get("extra") or {}, "extra"), "extra")
+        if "selected" in extra:
+            jf.as_int(extra["selected"], "the selected direction", -1, MAX_DIRECTIONS)
+    except KeyError as exc:
+        raise FileFormatError(f"{source}: damaged session (no {exc} entry)") from None
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise FileFormatError(f"{source}: damaged session ({exc})") from None
-    return session, dict(data.get("extra") or {})
+    return session, dict(extra)
 
 
 def save_session(path: str | Path, session: Session, extra: dict[str, Any] | None = None) -> None:
@@ -137,15 +191,14 @@ def save_session(path: str | Path, session: Session, extra: dict[str, Any] | Non
 
 
 def load_session(path: str | Path) -> tuple[Session, dict[str, Any]]:
+    """Read and check a session file; FileFormatError names the file and says why."""
     path = Path(path)
+    data = read_limited(path, "session", MAX_SESSION_BYTES)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if data.count(b",") + data.count(b":") > MAX_JSON_ITEMS:
+            raise ValueError(f"more than {MAX_JSON_ITEMS} values")
+        parsed = jf.parse_json(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise FileFormatError(f"{path.name}: not a guiapp session file ({exc})") from None
-    return session_from_json(data, path.name)
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+    del data
+    return session_from_json(parsed, path.name)

@@ -13,6 +13,14 @@ from typing import Any
 
 import numpy as np
 
+MAX_ABS_ALPHA = 1000.0
+"""Largest slider amount an edit may have: far past any useful edit (sliders reach a few
+units), small enough that latents stay finite and the UI's integer sliders can show it."""
+MAX_UNIT_SCALE = 1e6
+MAX_ABS_TRUNCATION = 100.0
+MAX_SEED = 2**32 - 1
+"""numpy's RandomState takes seeds 0 .. 2**32 - 1."""
+
 
 @dataclass(frozen=True)
 class LayerRange:
@@ -70,6 +78,13 @@ class Direction:
     label: str = ""
     default_layers: LayerRange | None = None
     notes: str = ""
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.unit_scale) and abs(self.unit_scale) <= MAX_UNIT_SCALE):
+            raise ValueError(
+                f"unit scale must be a finite number up to {MAX_UNIT_SCALE:g}, "
+                f"not {self.unit_scale!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,11 @@ class Edit:
     def __post_init__(self) -> None:
         if not math.isfinite(self.alpha):
             raise ValueError(f"alpha must be a finite number, not {self.alpha!r}")
+        if abs(self.alpha) > MAX_ABS_ALPHA:
+            raise ValueError(
+                f"alpha must be between -{MAX_ABS_ALPHA:g} and {MAX_ABS_ALPHA:g}, "
+                f"not {self.alpha:g}"
+            )
 
 
 @dataclass(frozen=True)
