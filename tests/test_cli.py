@@ -145,11 +145,11 @@ def test_render_edits_and_metadata(
     assert meta["seed"] == 7
     assert meta["truncation"] == pytest.approx(0.8)
     assert meta["edits"] == [
-        {"index": 0, "alpha": 3.0, "layers": [0, 1]},
-        {"index": 1, "alpha": -2.0, "layers": [0, 1]},
+        {"index": 0, "alpha": 3.0, "layers": [0, 1], "label": ""},
+        {"index": 1, "alpha": -2.0, "layers": [0, 1], "label": ""},
     ]
-    assert meta["directions"] == "sefa.npz"
-    assert meta["method"] == "sefa"
+    assert meta["directions"]["file"] == "sefa.npz"
+    assert meta["directions"]["method"] == "sefa"
 
 
 def test_render_without_directions_and_upscaled(
@@ -188,8 +188,9 @@ def test_render_grid(tmp_path: Path, capsys: pytest.CaptureFixture[str], sefa_fi
     assert pixels(every).shape == (64 * 4, 64 * 3, 3)
     np.testing.assert_array_equal(pixels(every)[128:192], pixels(chosen)[64:128])
     meta = read_png_metadata(every)
-    assert meta["grid"] == {"indices": [0, 1, 2, 3], "alphas": [-2, 0, 2]}
-    assert meta["edits"] == [{"index": 3, "alpha": 1.0, "layers": [0, 1]}]
+    assert meta["grid"] == {"indices": [0, 1, 2, 3], "alphas": [-2, 0, 2],
+                            "layers": [[0, 1]] * 4}
+    assert meta["edits"] == [{"index": 3, "alpha": 1.0, "layers": [0, 1], "label": ""}]
 
 
 def test_render_warns_about_directions_from_another_model(

@@ -197,7 +197,7 @@ def test_save_grid_in_the_worker(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.runner.succeeded, timeout=30_000):
         window.files.save_grid(str(path))
     assert Image.open(path).size == (64 * 7, 64 * 3)
-    assert read_png_metadata(path)["grid_rows"] == [0, 1, 2]
+    assert read_png_metadata(path)["grid"]["indices"] == [0, 1, 2]
 
 
 def test_offers_to_restore_the_last_session(qtbot, tmp_path):

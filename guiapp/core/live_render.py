@@ -29,6 +29,7 @@ from guiapp.core.models.base import GeneratorModel
 from guiapp.core.render import (
     base_latents,
     check_model_directions,
+    strip_edits,
     strip_latents,
     synthesize_uint8,
     to_uint8,
@@ -190,21 +191,23 @@ class LiveRenderer:
 
     # -- strip -------------------------------------------------------------------------------
     def _render_strip(self, req: RenderRequest, base: torch.Tensor) -> np.ndarray | None:
+        """The strip by core's one rule (:func:`guiapp.core.render.strip_latents`), cached
+        on what it depends on: moving the strip direction's own alpha reuses it."""
         ds, index = req.direction_set, req.strip_index
         if ds is None or not 0 <= index < len(ds):
             return None
-        others = tuple(e for e in req.edits if e.direction_index != index)
+        others, layers = strip_edits(req.edits, index, req.strip_layers)
         key = (
             self._base_key,  # everything the base latents depend on
             id(ds),
             index,
-            req.strip_layers,
+            layers,
             req.strip_alphas,
             others,
             req.noise_mode,
         )
         if key != self._strip_key:
-            ws = strip_latents(base, ds, index, req.strip_alphas, req.strip_layers, others)
+            ws = strip_latents(base, ds, index, req.strip_alphas, layers, others)
             self._strip = np.concatenate(
                 list(synthesize_uint8(self.model, ws, req.noise_mode)), axis=1
             )

@@ -3,6 +3,10 @@
 ``cutoff`` truncates only the first ``cutoff`` per-layer latents (NVIDIA's
 ``truncation_cutoff``: tame pose and shape, keep fine detail); ``class_index`` picks the
 class of a conditional generator (None: the model's current one).
+
+Strips and grids follow one rule, here, for the window and the CLI alike: a row along
+direction i holds every other edit and puts direction i at exactly each column's alpha, on
+its own layer range (:func:`strip_latents`).
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 
 from guiapp.core.edits import apply_edits, check_compatible
 from guiapp.core.models.base import GeneratorModel
+from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
 from guiapp.core.types import DirectionSet, Edit, LayerRange
 
 MAX_BATCH = 16
+RESAMPLE = {"nearest": Image.Resampling.NEAREST, "lanczos": Image.Resampling.LANCZOS}
+"""Upscaling filters by the names the CLI and the image metadata use."""
 
 
 def base_latents(
@@ -74,6 +82,17 @@ def render_image(
     return synthesize_uint8(model, ws, noise_mode)[0]
 
 
+def strip_edits(
+    edits: Sequence[Edit], index: int, layers: LayerRange | None = None
+) -> tuple[tuple[Edit, ...], LayerRange | None]:
+    """Split ``edits`` for a strip of direction ``index``: (the other edits, held in every
+    column; the layers the strip moves). The strip's layers are ``layers`` when given, else
+    those of direction ``index``'s own edit, else (None) its default layers."""
+    others = tuple(e for e in edits if e.direction_index != index)
+    own = [e.layers for e in edits if e.direction_index == index and e.layers is not None]
+    return others, layers if layers is not None else (own[-1] if own else None)
+
+
 def strip_latents(
     base: torch.Tensor,
     direction_set: DirectionSet,
@@ -82,9 +101,14 @@ def strip_latents(
     layers: LayerRange | None = None,
     edits: Sequence[Edit] = (),
 ) -> torch.Tensor:
-    """(len(alphas), num_ws, D): ``base`` with ``edits``, then direction ``index`` at each
-    alpha on ``layers``."""
-    start = apply_edits(base, direction_set, edits)
+    """(len(alphas), num_ws, D): the strip rule, the same in the window and the CLI.
+
+    Column j is ``base`` with every edit except direction ``index``'s own held, and
+    direction ``index`` at exactly ``alphas[j]`` on its layers (see :func:`strip_edits`),
+    so the column at the current alpha is the edited image.
+    """
+    others, layers = strip_edits(edits, index, layers)
+    start = apply_edits(base, direction_set, others)
     return torch.cat(
         [apply_edits(start, direction_set, [Edit(index, float(a), layers)]) for a in alphas]
     )
@@ -104,10 +128,24 @@ def render_strip(
     cutoff: int | None = None,
     class_index: int | None = None,
 ) -> np.ndarray:
-    """The same face across ``alphas`` along one direction: (H, W * len(alphas), 3)."""
+    """The same face across ``alphas`` along one direction: (H, W * len(alphas), 3).
+    Direction ``index`` takes each alpha exactly; the other ``edits`` are held."""
     check_model_directions(model, direction_set)
     direction_set.direction(index)
     base = base_latents(model, seed, truncation, cutoff=cutoff, class_index=class_index)
+    return _strip_pixels(model, base, direction_set, index, alphas, layers, edits, noise_mode)
+
+
+def _strip_pixels(
+    model: GeneratorModel,
+    base: torch.Tensor,
+    direction_set: DirectionSet,
+    index: int,
+    alphas: Sequence[float],
+    layers: LayerRange | None,
+    edits: Sequence[Edit],
+    noise_mode: str,
+) -> np.ndarray:
     ws = strip_latents(base, direction_set, index, alphas, layers, edits)
     return np.concatenate(list(synthesize_uint8(model, ws, noise_mode)), axis=1)
 
@@ -124,11 +162,39 @@ def render_grid(
     *,
     cutoff: int | None = None,
     class_index: int | None = None,
+    layers: Sequence[LayerRange | None] | None = None,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
 ) -> np.ndarray:
-    """Directions (rows) x alphas (columns): (H * len(indices), W * len(alphas), 3)."""
-    rows = [
-        render_strip(model, seed, direction_set, i, alphas, truncation, None, edits, noise_mode,
-                     cutoff=cutoff, class_index=class_index)
-        for i in indices
-    ]
+    """Directions (rows) x alphas (columns): (H * len(indices), W * len(alphas), 3).
+
+    Row n is :func:`render_strip` of ``indices[n]`` on ``layers[n]`` (None: as the strip
+    decides). ``progress`` hears of each row; ``cancel`` is checked before each row.
+    """
+    check_model_directions(model, direction_set)
+    for i in indices:
+        direction_set.direction(i)  # IndexError before any rendering
+    if layers is not None and len(layers) != len(indices):
+        raise ValueError(f"a grid of {len(indices)} rows needs as many layer ranges, "
+                         f"not {len(layers)}")
+    row_layers = list(layers) if layers is not None else [None] * len(indices)
+    checkpoint = Checkpoint(progress, cancel)
+    base = base_latents(model, seed, truncation, cutoff=cutoff, class_index=class_index)
+    rows = []
+    for n, (index, row_range) in enumerate(zip(indices, row_layers, strict=True)):
+        checkpoint(n / len(indices), f"Rendering row {n + 1} of {len(indices)}")
+        rows.append(_strip_pixels(model, base, direction_set, index, alphas, row_range, edits,
+                                  noise_mode))
+    checkpoint(1.0, "Grid rendered")
     return np.concatenate(rows, axis=0)
+
+
+def upscale(image: np.ndarray, scale: int, resample: str = "nearest") -> np.ndarray:
+    """(H, W, 3) uint8 -> (H*scale, W*scale, 3); ``resample`` "nearest" keeps pixels crisp,
+    "lanczos" smooths."""
+    if scale == 1:
+        return image
+    if resample not in RESAMPLE:
+        raise ValueError(f"resample must be one of {', '.join(RESAMPLE)}, not {resample!r}")
+    h, w = image.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), RESAMPLE[resample]))

@@ -14,26 +14,36 @@ Job = Callable[[ProgressFn, CancelToken, Callable[[object], None]], Any]
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """What a load job returns: the model, its live renderer and the devices torch sees."""
+    """What a load job returns: the model, its live renderer, the devices torch sees as
+    (device id, display name) pairs, and why the model is not on the device asked for
+    (empty when it is)."""
 
     ref: str
     model: Any
     renderer: Any
-    devices: list[str]
+    devices: list[tuple[str, str]]
+    device_note: str = ""
 
 
 def load_model_job(ref: str, device: str) -> Job:
+    """Load ``ref`` on ``device``; a remembered device this machine lacks (a GPU that is
+    gone) falls back to the CPU, and the result says so."""
+
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> LoadedModel:
         progress(0.1, f"Loading {ref}")
-        from guiapp.core.devices import available_devices
+        from guiapp.core.devices import device_choices, resolve_device
         from guiapp.core.live_render import LiveRenderer
         from guiapp.core.models.registry import load_model
 
-        devices = available_devices()
-        model = load_model(ref, device if device in devices else "cpu")
+        note, where = "", device
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            note, where = f"{exc}: running on the CPU", "cpu"
+        model = load_model(ref, where)
         cancel.raise_if_cancelled()
         progress(1.0, "Model loaded")
-        return LoadedModel(ref, model, LiveRenderer(model), devices)
+        return LoadedModel(ref, model, LiveRenderer(model), device_choices(), note)
 
     return job
 
@@ -49,26 +59,22 @@ def discover_job(model: Any, method: str, params: dict[str, Any]) -> Job:
     return job
 
 
-def grid_job(model: Any, request: Any, indices: list[int], path: str,
+def grid_job(model: Any, request: Any, indices: list[int], layers: list[Any], path: str,
              metadata: dict[str, Any]) -> Job:
-    """Render directions ``indices`` x the request's strip alphas and save the PNG."""
+    """Render directions ``indices`` (row n on ``layers[n]``) x the request's strip alphas
+    with core's ``render_grid`` (the strip rule the window's strip and the CLI use) and save
+    the PNG."""
 
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> str:
-        from guiapp.core.io import save_png
-        from guiapp.core.render import render_strip
+        from guiapp.core.image_metadata import save_image_png
+        from guiapp.core.render import render_grid
 
-        rows = []
-        for n, index in enumerate(indices):
-            cancel.raise_if_cancelled()
-            progress(n / len(indices), f"Rendering row {n + 1} of {len(indices)}")
-            others = tuple(e for e in request.edits if e.direction_index != index)
-            rows.append(render_strip(model, request.seed, request.direction_set, index,
-                                     request.strip_alphas, request.truncation, None, others,
-                                     request.noise_mode, cutoff=request.truncation_cutoff,
-                                     class_index=request.class_index))
-        import numpy as np
-
-        save_png(path, np.concatenate(rows, axis=0), metadata)
+        image = render_grid(model, request.seed, request.direction_set, indices,
+                            request.strip_alphas, request.truncation, request.edits,
+                            request.noise_mode, cutoff=request.truncation_cutoff,
+                            class_index=request.class_index, layers=layers,
+                            progress=lambda f, m: progress(0.95 * f, m), cancel=cancel)
+        save_image_png(path, image, metadata)
         progress(1.0, f"Saved {path}")
         return path
 
