@@ -25,8 +25,8 @@ from typing import Any
 from guiapp.core.models.base import ModelLoadError
 from guiapp.core.models.restricted_pickle import (
     TORCH_LEGACY_MAGIC,
+    FileRefusal,
     PersistentRecord,
-    RefusedPickle,
     restricted_load,
 )
 from guiapp.core.models.stylegan import StyleGANModel, load_weights
@@ -125,14 +125,16 @@ def load_nvidia_pickle(path: Path, name: str, model_id: str) -> StyleGANModel:
     try:
         with open(path, "rb") as fh:
             data = restricted_load(fh)
-    except RefusedPickle as exc:
+    except FileRefusal as exc:
         raise ModelLoadError(f"{path.name}: {exc}") from None
+    except MemoryError:
+        raise ModelLoadError(f"{path.name}: the pickle needs more memory than it can use") from None
     except Exception as exc:  # any failure of a corrupt stream
         first_line = (str(exc).splitlines() or [""])[0][:200]
         raise ModelLoadError(
             f"{path.name}: corrupt or truncated pickle ({type(exc).__name__}: {first_line})"
         ) from None
-    if isinstance(data, int) and data == TORCH_LEGACY_MAGIC:
+    if type(data) is int and data == TORCH_LEGACY_MAGIC:
         from guiapp.core.models.rosinality import load_rosinality
 
         return load_rosinality(path, name, model_id)

@@ -1,5 +1,5 @@
-"""A restricted unpickler for NVIDIA network pickles: rebuilds tensors and plain state
-from an allow-list and refuses every other global, so no code from the file runs.
+"""A restricted unpickler for NVIDIA network pickles and torch files: rebuilds tensors and
+plain state from an allow-list and refuses every other global, so no code from the file runs.
 
 NVIDIA's PyTorch snapshots (stylegan2-ada-pytorch, Karras et al. 2020, "Training
 Generative Adversarial Networks with Limited Data"; the stylegan3 repository) store each
@@ -10,126 +10,48 @@ object's recorded ``__dict__``, the source as inert text) after auditing the sou
 (:mod:`guiapp.core.models.source_audit`).
 
 Allowed globals: tensor and parameter rebuilding (storages are nested legacy
-``torch.save`` blobs, read with ``torch.load(weights_only=True)``), ``torch.Size``,
-``OrderedDict``, sets, protocol-2 byte strings, numpy arrays, dtypes and scalars, and
-``dnnlib.EasyDict`` read as a dict, and NVIDIA's TensorFlow ``dnnlib.tflib.network.Network``
-read as a :class:`TFNetworkRecord` (its pickled state only: the stored build source stays
-inert text, see :mod:`guiapp.core.models.tf_pickle`). Anything else (``os.system``,
-``builtins.eval``, ...) raises :class:`RefusedPickle` before it is called.
+``torch.save`` blobs, read by :mod:`guiapp.core.models.torch_files`), ``torch.Size``,
+``OrderedDict``, sets, protocol-2 byte strings, plain numeric numpy arrays, dtypes and
+scalars (:mod:`guiapp.core.models.pickle_numpy`), ``dnnlib.EasyDict`` read as a dict, and
+NVIDIA's TensorFlow ``dnnlib.tflib.network.Network`` read as a :class:`TFNetworkRecord`.
+Anything else (``os.system``, ``builtins.eval``, ...) raises :class:`RefusedPickle` before
+it is called.
+
+The unpickler is Python's own pure-Python one, so the memo is a dict (a 12-byte pickle with
+a memo index of 2**32 allocates nothing), every read is bounded by the bytes the file has,
+and BUILD is applied only to the stand-ins above and to checked numpy state.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import os
 import pickle
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
-import torch
 
+from guiapp.core.models import pickle_numpy, torch_files
+from guiapp.core.models.pickle_records import FileRefusal, PersistentRecord, TFNetworkRecord
 from guiapp.core.models.source_audit import audit_source
+from guiapp.core.models.torch_files import TORCH_LEGACY_MAGIC
 
-TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
-"""First object of a legacy (pre-zip) ``torch.save`` file, which is also a pickle."""
+__all__ = [
+    "ALLOWED_GLOBALS",
+    "TORCH_GLOBALS",
+    "TORCH_LEGACY_MAGIC",
+    "FileRefusal",
+    "PersistentRecord",
+    "RefusedPickle",
+    "RestrictedUnpickler",
+    "TFNetworkRecord",
+    "restricted_load",
+]
 
 
-class RefusedPickle(pickle.UnpicklingError):
+class RefusedPickle(FileRefusal):
     """The pickle asked for something outside the allow-list; nothing was run."""
-
-
-@dataclass
-class PersistentRecord:
-    """One network object of an NVIDIA pickle: its class name and recorded ``__dict__``.
-
-    ``module_src`` is kept as text for inspection only; it is never executed.
-    """
-
-    class_name: str
-    state: dict
-    module_src: str = ""
-
-    @property
-    def init_kwargs(self) -> dict:
-        kwargs = self.state.get("_init_kwargs")
-        return dict(kwargs) if isinstance(kwargs, dict) else {}
-
-    @property
-    def modules(self) -> dict[str, PersistentRecord]:
-        mods = self.state.get("_modules") or {}
-        return {k: v for k, v in mods.items() if isinstance(v, PersistentRecord)}
-
-    def tensors(self, prefix: str = "") -> dict[str, torch.Tensor]:
-        """Flat ``state_dict``-style mapping of every parameter and buffer below this one."""
-        out = {}
-        for group in ("_parameters", "_buffers"):
-            for key, value in (self.state.get(group) or {}).items():
-                if isinstance(value, torch.Tensor):
-                    out[prefix + key] = value
-        for key, child in self.modules.items():
-            out.update(child.tensors(f"{prefix}{key}."))
-        return out
-
-
-class TFNetworkRecord:
-    """One ``dnnlib.tflib.network.Network`` of a TensorFlow StyleGAN pickle, as plain data.
-
-    NVIDIA's ``Network.__setstate__`` executes ``build_module_src`` to rebuild the graph;
-    this stand-in only keeps the state dict (``version``, ``name``, ``static_kwargs``,
-    ``components``, ``build_module_src``, ``build_func_name``, ``variables``, ...).
-    """
-
-    state: dict
-
-    def __new__(cls, *_: Any) -> TFNetworkRecord:
-        # Unpickling calls __new__ (NEWOBJ) and then __setstate__ (BUILD), never __init__.
-        obj = super().__new__(cls)
-        obj.state = {}
-        return obj
-
-    def __setstate__(self, state: Any) -> None:
-        if not isinstance(state, dict):
-            raise pickle.UnpicklingError("malformed TensorFlow network record")
-        self.state = state
-
-    @property
-    def name(self) -> str:
-        return str(self.state.get("name", ""))
-
-    @property
-    def version(self) -> int:
-        version = self.state.get("version", 0)
-        return version if isinstance(version, int) else 0
-
-    @property
-    def build_func_name(self) -> str:
-        name = self.state.get("build_func_name")
-        return name if isinstance(name, str) else ""
-
-    @property
-    def static_kwargs(self) -> dict:
-        kwargs = self.state.get("static_kwargs")
-        return dict(kwargs) if isinstance(kwargs, dict) else {}
-
-    @property
-    def components(self) -> dict[str, TFNetworkRecord]:
-        comps = self.state.get("components")
-        if not isinstance(comps, dict):
-            return {}
-        return {k: v for k, v in comps.items() if isinstance(v, TFNetworkRecord)}
-
-    @property
-    def variables(self) -> list[tuple[str, np.ndarray]]:
-        """The network's own ``(name, array)`` pairs (malformed entries are dropped)."""
-        out = []
-        for item in self.state.get("variables") or ():
-            if isinstance(item, tuple | list) and len(item) == 2:
-                name, value = item
-                if isinstance(name, str) and isinstance(value, np.ndarray | np.generic):
-                    out.append((name, np.asarray(value)))
-        return out
 
 
 class _EasyDict(dict):
@@ -148,100 +70,101 @@ def _reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
     reason = audit_source(src)
     if reason is not None:
         raise RefusedPickle(
-            f"refused to load: the code stored with network {meta.get('class_name')!r} "
+            f"refused to load: the code stored with network {str(meta.get('class_name'))[:80]!r} "
             f"{reason}, a sign of a hostile file (guiapp never runs stored code)"
         )
-    return PersistentRecord(str(meta.get("class_name", "")), meta["state"], src)
+    return PersistentRecord(str(meta.get("class_name", ""))[:200], meta["state"], src)
 
 
-def _load_storage(data: bytes) -> Any:
+def _load_storage(data: Any) -> torch_files.Storage:
+    """``torch.storage._load_from_bytes``: a nested legacy ``torch.save`` of one storage."""
     if not isinstance(data, bytes):
         raise pickle.UnpicklingError("malformed tensor storage")
-    try:
-        storage = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise RefusedPickle(
-            "refused to load: a tensor in the file asks to run code (weights-only check failed)"
-        ) from None
-    if not isinstance(storage, torch.TypedStorage | torch.UntypedStorage):
+    storage = torch_files.load_legacy(io.BytesIO(data), _storage_unpickler)
+    if not isinstance(storage, torch_files.Storage):
         raise pickle.UnpicklingError("malformed tensor storage")
     return storage
 
 
-def _rebuild_tensor(storage: Any, offset: int, size: tuple, stride: tuple, *_: Any) -> Any:
-    if not isinstance(storage, torch.TypedStorage | torch.UntypedStorage):
-        raise pickle.UnpicklingError("malformed tensor")
-    return torch._utils._rebuild_tensor(storage, offset, tuple(size), tuple(stride))
-
-
-def _rebuild_parameter(data: Any, *_: Any) -> Any:
-    if not isinstance(data, torch.Tensor):
-        raise pickle.UnpicklingError("malformed parameter")
-    return data
-
-
-def _latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
+def _latin1_encode(text: Any, encoding: str = "utf-8") -> bytes:
     # Protocol-2 pickles store bytes as _codecs.encode(str, 'latin1').
     if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
         raise pickle.UnpicklingError("unexpected text encoding in pickle")
     return codecs.encode(text, "latin1")
 
 
-def _numpy_globals() -> dict[str, Any]:
-    allowed: dict[str, Any] = {"numpy.ndarray": np.ndarray, "numpy.dtype": np.dtype}
-    for core in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[f"{core}._reconstruct"] = _np_reconstruct
-        allowed[f"{core}.scalar"] = _np_scalar
-    for numeric in ("numpy.core.numeric", "numpy._core.numeric"):
-        allowed[f"{numeric}._frombuffer"] = _np_frombuffer  # protocol 5
-    return allowed
-
-
-def _np_reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
-    if subtype is not np.ndarray:
-        raise pickle.UnpicklingError("unexpected array type in pickle")
-    return np.ndarray.__new__(np.ndarray, shape, dtype)
-
-
-def _np_scalar(dtype: Any, data: bytes | None = None) -> Any:
-    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(data, bytes):
-        raise pickle.UnpicklingError("unexpected numpy scalar in pickle")
-    return np.frombuffer(data, dtype=dtype, count=1)[0]
-
-
-def _np_frombuffer(buf: Any, dtype: Any, shape: Any, order: str) -> np.ndarray:
-    if not isinstance(dtype, np.dtype) or dtype.hasobject or order not in ("C", "F"):
-        raise pickle.UnpicklingError("unexpected numpy array in pickle")
-    return np.frombuffer(buf, dtype=dtype).reshape(shape, order=order).copy()
-
-
-ALLOWED_GLOBALS: dict[str, Any] = {
-    "torch._utils._rebuild_tensor": _rebuild_tensor,
-    "torch._utils._rebuild_tensor_v2": _rebuild_tensor,
-    "torch._utils._rebuild_parameter": _rebuild_parameter,
-    "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
-    "torch.storage._load_from_bytes": _load_storage,
-    "torch.Size": torch.Size,
-    "collections.OrderedDict": OrderedDict,
+_CONTAINERS: dict[str, Any] = {
     "builtins.set": set,
     "builtins.frozenset": frozenset,
     "__builtin__.set": set,
     "__builtin__.frozenset": frozenset,
     "_codecs.encode": _latin1_encode,
+}
+TORCH_GLOBALS: dict[str, Any] = {
+    **torch_files.tensor_globals(),
+    **_CONTAINERS,
+    "argparse.Namespace": torch_files.NamespaceRecord,
+}
+"""What a ``torch.save`` checkpoint (rosinality) may use: tensors, containers, its args."""
+ALLOWED_GLOBALS: dict[str, Any] = {
+    **torch_files.tensor_globals(),
+    **_CONTAINERS,
+    "torch.storage._load_from_bytes": _load_storage,
     "dnnlib.EasyDict": _EasyDict,
     "dnnlib.util.EasyDict": _EasyDict,
     "torch_utils.persistence._reconstruct_persistent_obj": _reconstruct_persistent_obj,
     "dnnlib.tflib.network.Network": TFNetworkRecord,
-    **_numpy_globals(),
+    **pickle_numpy.numpy_globals(),
 }
+"""What an NVIDIA network pickle may use."""
 _ALIASES = {"posix": "os", "nt": "os", "__builtin__": "builtins"}
+_BUILDABLE = (TFNetworkRecord, _EasyDict, torch_files.NamespaceRecord)
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only :data:`ALLOWED_GLOBALS` and refuses everything else."""
+class _Bounded:
+    """A read-only view of ``fh`` whose reads never ask for more than the file holds."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        here = fh.tell()
+        self.end = fh.seek(0, os.SEEK_END)
+        fh.seek(here)
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.end - self.fh.tell()
+        return self.fh.read(left if n is None or n < 0 else min(n, left))
+
+    def readline(self, *_: Any) -> bytes:
+        return self.fh.readline(max(self.end - self.fh.tell(), 0))
+
+    def readinto(self, buf: Any) -> int:
+        view = memoryview(buf)
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """Unpickler that resolves only ``allowed`` globals and refuses everything else."""
+
+    dispatch: ClassVar[dict] = dict(pickle._Unpickler.dispatch)
+
+    def __init__(
+        self,
+        fh: BinaryIO,
+        allowed: dict[str, Any] | None = None,
+        persistent_load: Any = None,
+        what: str = "file",
+    ) -> None:
+        super().__init__(_Bounded(fh))
+        self._allowed = ALLOWED_GLOBALS if allowed is None else allowed
+        self._persistent = persistent_load
+        self._what = what
 
     def find_class(self, module: str, name: str) -> Any:
-        found = ALLOWED_GLOBALS.get(f"{module}.{name}")
+        if not isinstance(module, str) or not isinstance(name, str):
+            raise pickle.UnpicklingError("malformed global")
+        found = self._allowed.get(f"{module}.{name}")
         if found is not None:
             return found
         if module.startswith("dnnlib.tflib"):
@@ -249,11 +172,43 @@ class RestrictedUnpickler(pickle.Unpickler):
                 f"refused to load: the TensorFlow StyleGAN pickle asks for {module}.{name} "
                 "(only its Network objects are read)"
             )
-        shown = f"{_ALIASES.get(module, module)}.{name}"
-        raise RefusedPickle(f"refused to load: the file asks to run {shown}")
+        shown = f"{_ALIASES.get(module, module)}.{name}"[:120]
+        if self._allowed is TORCH_GLOBALS:
+            raise RefusedPickle(
+                "refused to load: the file holds Python objects beyond weights, and loading "
+                f"them could run code (it asks for {shown})"
+            )
+        raise RefusedPickle(f"refused to load: the {self._what} asks to run {shown}")
 
     def persistent_load(self, pid: Any) -> Any:
-        raise RefusedPickle("refused to load: the file uses pickle persistent ids")
+        if self._persistent is None:
+            raise RefusedPickle(f"refused to load: the {self._what} uses pickle persistent ids")
+        return self._persistent(pid)
+
+    def load_build(self) -> None:
+        state = self.stack.pop()
+        inst = self.stack[-1]
+        if isinstance(inst, np.dtype):
+            pickle_numpy.check_dtype_state(inst, state)
+        elif isinstance(inst, np.ndarray):
+            pickle_numpy.set_array_state(inst, state)
+        elif isinstance(inst, _BUILDABLE):
+            inst.__setstate__(state)
+        else:
+            raise pickle.UnpicklingError(f"malformed pickle: cannot set the state of "
+                                         f"{type(inst).__name__}")
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+
+def _storage_unpickler(fh: BinaryIO, persistent_load: Any) -> RestrictedUnpickler:
+    return RestrictedUnpickler(fh, torch_files.storage_globals(), persistent_load,
+                               "tensor storage")
+
+
+def torch_unpickler(fh: BinaryIO, persistent_load: Any) -> RestrictedUnpickler:
+    """The unpickler :mod:`torch_files` uses for a checkpoint's object part."""
+    return RestrictedUnpickler(fh, TORCH_GLOBALS, persistent_load, "file")
 
 
 def restricted_load(fh: BinaryIO) -> Any:

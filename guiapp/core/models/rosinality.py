@@ -3,9 +3,10 @@
 rosinality's generator implements StyleGAN2 (Karras et al. 2020, "Analyzing and Improving
 the Image Quality of StyleGAN", config f) with the same arithmetic as NVIDIA's but other
 names and layouts. A checkpoint is a ``torch.save`` dict with ``g_ema`` (a state dict)
-and optionally ``latent_avg``; it is read with ``torch.load(weights_only=True)``, so no
-code in the file runs. This module infers the size, ``style_dim``, ``n_mlp`` and channel
-multiplier from the tensor shapes and converts:
+and optionally ``latent_avg``; it is read with our restricted unpickler (no ``torch.load``),
+so no code in the file runs and no size in it is trusted before it is checked. This module
+infers the size, ``style_dim``, ``n_mlp`` and channel multiplier from the tensor shapes and
+converts:
 
 - ``style.{i+1}`` (EqualLinear, lr_mul 0.01) -> ``mapping.fc{i}`` (same gains);
 - ``input.input`` (1, C, 4, 4) -> ``synthesis.b4.const``;
@@ -23,23 +24,20 @@ latents of 10 000 seeded z.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import pickle
-import re
-from argparse import Namespace
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.restricted_pickle import FileRefusal, torch_unpickler
 from guiapp.core.models.stylegan import StyleGANModel, load_weights
 from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
+from guiapp.core.models.torch_files import load_legacy, load_zip
 
 FORMAT = "stylegan2-rosinality"
 LR_MLP = 0.01
-_OS_MODULES = {"posix": "os", "nt": "os"}
 
 
 @dataclass(frozen=True)
@@ -149,18 +147,27 @@ def network_from_state_dict(sd: dict[str, torch.Tensor]) -> Generator:
     return net.eval().requires_grad_(False)
 
 
-def _allow_argparse_namespace() -> contextlib.AbstractContextManager:
-    safe_globals = getattr(torch.serialization, "safe_globals", None)  # torch >= 2.5
-    return contextlib.nullcontext() if safe_globals is None else safe_globals([Namespace])
-
-
-def _global_named(message: str) -> str:
-    """The refused global in torch's weights-only error, e.g. 'GLOBAL posix.system'."""
-    found = re.search(r"GLOBAL ([\w.]+)", message)
-    if found is None:  # pragma: no cover - depends on torch's wording
-        return "a global outside torch's weights-only allow-list"
-    module, _, name = found.group(1).rpartition(".")
-    return f"it asks for {_OS_MODULES.get(module, module)}.{name}"
+def read_torch_file(path: Path) -> object:
+    """The object a ``torch.save`` file (zip or legacy) holds, read through the restricted
+    unpickler (:mod:`guiapp.core.models.torch_files`); one-line ModelLoadError otherwise."""
+    try:
+        with open(path, "rb") as fh:
+            is_zip = fh.read(4) == b"PK\x03\x04"
+            fh.seek(0)
+            if not is_zip:
+                return load_legacy(fh, torch_unpickler)
+        return load_zip(path, torch_unpickler)
+    except FileRefusal as exc:
+        raise ModelLoadError(f"{path.name}: {exc}") from None
+    except MemoryError:
+        raise ModelLoadError(
+            f"{path.name}: the torch file needs more memory than it can use"
+        ) from None
+    except Exception as exc:  # a corrupt stream fails in many ways
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ModelLoadError(
+            f"{path.name}: corrupt or truncated torch file ({type(exc).__name__}: {first})"
+        ) from None
 
 
 def load_rosinality(path: Path, name: str, model_id: str) -> StyleGANModel:
@@ -172,20 +179,10 @@ def load_rosinality(path: Path, name: str, model_id: str) -> StyleGANModel:
         One line: corrupt or truncated file, code in the file, or not a rosinality
         checkpoint.
     """
-    try:
-        with _allow_argparse_namespace():  # train.py stores its 'args'
-            ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt files
-        text = str(exc)
-        if isinstance(exc, pickle.UnpicklingError) and "GLOBAL" in text:
-            raise ModelLoadError(
-                f"{path.name}: refused to load: the file holds Python objects beyond weights, "
-                f"and loading them could run code ({_global_named(text)})"
-            ) from None
-        first = (text.splitlines() or [""])[0][:200]
-        raise ModelLoadError(f"{path.name}: corrupt or truncated torch file ({first})") from None
+    ckpt = read_torch_file(path)
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("g_ema"), dict):
-        keys = ", ".join(map(str, list(ckpt)[:6])) if isinstance(ckpt, dict) else type(ckpt)
+        keys = (", ".join(str(k)[:40] for k in list(ckpt)[:6]) if isinstance(ckpt, dict)
+                else type(ckpt).__name__)
         raise ModelLoadError(
             f"{path.name}: not a rosinality stylegan2-pytorch checkpoint (no 'g_ema'; has {keys})"
         )
