@@ -13,54 +13,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
-from PIL import Image
 
 from guiapp.cli_args import EXIT_USAGE, PROG, TABLE_ROWS, build_parser, join_dash_values
 from guiapp.cli_progress import ProgressBar
+from guiapp.cli_render import check_output, cmd_render
 from guiapp.core.errors import ModelLoadError
-from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set, save_png
-from guiapp.core.types import DirectionSet, Edit, LayerRange
-
-if TYPE_CHECKING:
-    from guiapp.core.models.base import GeneratorModel
+from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set
+from guiapp.core.types import DirectionSet
 
 EXIT_INTERRUPTED = 130
 
 
 # -- small helpers ------------------------------------------------------------------------
-
-
-def check_output(path: Path, suffix: str | None = None) -> None:
-    """Refuse an output path we cannot write before doing long work for it."""
-    if suffix and path.suffix.lower() != suffix:
-        raise ValueError(f"{path}: the output name must end in {suffix}")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder; give a file name for the output")
-    if not path.parent.is_dir():
-        raise ValueError(f"{path}: folder {path.parent} does not exist")
-
-
-def layers_json(layers: LayerRange | None) -> list[int] | None:
-    """Half-open ``[start, stop]``, as direction files store layer ranges."""
-    return None if layers is None else [layers.start, layers.stop]
-
-
-def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
-
-
-def upscale(image: np.ndarray, scale: int, resample: str) -> np.ndarray:
-    """(H, W, 3) uint8 -> (H*scale, W*scale, 3); nearest keeps pixels crisp."""
-    if scale == 1:
-        return image
-    mode = Image.Resampling.NEAREST if resample == "nearest" else Image.Resampling.LANCZOS
-    h, w = image.shape[:2]
-    return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), mode))
 
 
 def format_table(ds: DirectionSet, rows: int = TABLE_ROWS) -> str:
@@ -166,117 +131,6 @@ def cmd_discover(args: argparse.Namespace) -> int:
     print(format_table(ds, args.top))
     print(f"saved {len(ds)} {ds.method} directions ({ds.space}, {ds.dim}-D) to {out}")
     return 0
-
-
-def _resolve_edits(
-    model: GeneratorModel, ds: DirectionSet | None, edits: Sequence[Edit]
-) -> list[dict[str, Any]]:
-    """Check every edit against the set and model up front (even alpha 0, which the core
-    skips) and return them as metadata with the layers they really touch."""
-    from guiapp.core.edits import edit_layers
-
-    if edits and ds is None:
-        raise ValueError("--edit needs --directions FILE")
-    if ds is None:
-        return []
-    return [
-        {
-            "index": e.direction_index,
-            "alpha": e.alpha,
-            "layers": layers_json(edit_layers(ds, e, model.num_ws)),
-        }
-        for e in edits
-    ]
-
-
-def cmd_render(args: argparse.Namespace) -> int:
-    """Render one image, a strip along one direction, or a grid of directions x alphas."""
-    from guiapp.core.edits import check_compatible
-    from guiapp.core.models.registry import load_model
-    from guiapp.core.render import render_image
-
-    out = Path(args.output)
-    check_output(out, ".png")
-    if (args.strip is not None or args.grid is not None) and not args.directions:
-        raise ValueError("--strip and --grid need --directions FILE")
-    if args.layers is not None and args.strip is None:
-        raise ValueError("--layers goes with --strip (use INDEX=ALPHA@START-END for --edit)")
-    ds = load_direction_set(args.directions) if args.directions else None
-    model = load_model(args.model, args.device)
-    if ds is not None:
-        check_compatible(ds, model.latent_space, model.latent_dim)
-        if ds.model_id and ds.model_id != model.model_id:
-            _warn("these directions were found on another model file (sha256 differs)")
-    edits = list(args.edit or [])
-    meta: dict[str, Any] = {
-        "model": args.model,
-        "model_name": model.name,
-        "model_sha256": model.model_id,
-        "seed": args.seed,
-        "truncation": args.truncation,
-        "truncation_cutoff": args.truncation_cutoff,
-        "class_index": args.class_index or 0,
-        "noise_mode": "const",
-        "edits": _resolve_edits(model, ds, edits),
-    }
-    face = {"cutoff": args.truncation_cutoff, "class_index": args.class_index}
-    if ds is not None:
-        meta["directions"] = Path(args.directions).name
-        meta["method"] = ds.method
-    if ds is not None and args.strip is not None:
-        image = _render_strip(model, ds, args, edits, meta, face)
-    elif ds is not None and args.grid is not None:
-        image = _render_grid(model, ds, args, edits, meta, face)
-    else:
-        image = render_image(model, args.seed, args.truncation, ds, edits, **face)
-    if args.scale != 1:
-        image = upscale(image, args.scale, args.resample)
-        meta["scale"] = args.scale
-    save_png(out, image, meta)
-    print(f"saved {image.shape[1]}x{image.shape[0]} image to {out}")
-    return 0
-
-
-def _render_strip(
-    model: GeneratorModel,
-    ds: DirectionSet,
-    args: argparse.Namespace,
-    edits: Sequence[Edit],
-    meta: dict[str, Any],
-    face: dict[str, Any],
-) -> np.ndarray:
-    """``--strip INDEX``: one row over ``--alphas``; records itself in ``meta``."""
-    from guiapp.core.edits import edit_layers
-    from guiapp.core.render import render_strip
-
-    layers = edit_layers(ds, Edit(args.strip, 0.0, args.layers), model.num_ws)
-    meta["strip"] = {"index": args.strip, "alphas": args.alphas, "layers": layers_json(layers)}
-    return render_strip(
-        model, args.seed, ds, args.strip, args.alphas, args.truncation, args.layers, edits,
-        **face,
-    )
-
-
-def _render_grid(
-    model: GeneratorModel,
-    ds: DirectionSet,
-    args: argparse.Namespace,
-    edits: Sequence[Edit],
-    meta: dict[str, Any],
-    face: dict[str, Any],
-) -> np.ndarray:
-    """``--grid [I,J,...]``: one row per direction (all by default); records itself in
-    ``meta``."""
-    from guiapp.core.render import render_grid
-
-    indices = args.grid or list(range(len(ds)))
-    if not indices:
-        raise ValueError("the direction set is empty: nothing to put in a grid")
-    for i in indices:
-        ds.direction(i)  # IndexError before any rendering
-    meta["grid"] = {"indices": indices, "alphas": args.alphas}
-    return render_grid(model, args.seed, ds, indices, args.alphas, args.truncation, edits,
-                       **face)
 
 
 def cmd_label(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from PIL import Image
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from guiapp.core.image_metadata import GridSpec, StripSpec, build_metadata, save_image_png
 from guiapp.core.io import (
     FileFormatError,
     is_direction_file,
@@ -74,22 +75,18 @@ class FileActions(QObject):
         return True
 
     # -- images --------------------------------------------------------------------------------
-    def image_metadata(self, req: Any) -> dict[str, Any]:
-        store = self.store
-        ds = req.direction_set
-        return {
-            "model_sha256": self.window.loaded.model.model_id if self.window.loaded else "",
-            "model_ref": store.model_ref or "",
-            "seed": req.seed,
-            "truncation": req.truncation,
-            "truncation_cutoff": req.truncation_cutoff,
-            "class_index": req.class_index or 0,
-            "noise_mode": req.noise_mode,
-            "edits": [{"index": e.direction_index, "alpha": e.alpha, "label": store.label(
-                e.direction_index), "layers": None if e.layers is None else
-                [e.layers.start, e.layers.stop]} for e in req.edits],
-            "directions_method": ds.method if ds else None,
-        }
+    def image_metadata(self, req: Any, strip: Any = None, grid: Any = None) -> dict[str, Any]:
+        """The one PNG schema (:func:`guiapp.core.image_metadata.build_metadata`) for what
+        ``req`` shows; window images are upscaled with Lanczos."""
+        loaded = self.window.loaded
+        model = loaded.model if loaded is not None else None
+        return build_metadata(
+            model_ref=self.store.model_ref or "", model_name=model.name if model else "",
+            model_sha256=model.model_id if model else "",
+            num_ws=self.store.num_ws, seed=req.seed, truncation=req.truncation,
+            truncation_cutoff=req.truncation_cutoff, class_index=req.class_index or 0,
+            noise_mode=req.noise_mode, direction_set=req.direction_set, edits=req.edits,
+            strip=strip, grid=grid, resample="lanczos")
 
     def _when_rendered(self, save: Callable[[Any], None]) -> None:
         """Run ``save(result)`` on the render that matches the current state."""
@@ -123,9 +120,12 @@ class FileActions(QObject):
         index = self.store.selected
         path = path or self.ask_save_path("Save strip", PNG_FILTER, f"strip{index}.png")
         if path:
-            self._when_rendered(lambda r: self._guarded("save the strip", lambda: save_png(
-                path, r.strip, {**self.image_metadata(r.request), "strip_index": index,
-                                "strip_alphas": list(r.request.strip_alphas)})))
+            def save(r: Any) -> None:
+                req = r.request
+                spec = StripSpec(index, tuple(req.strip_alphas), req.strip_layers)
+                save_image_png(path, r.strip, self.image_metadata(req, strip=spec))
+
+            self._when_rendered(lambda r: self._guarded("save the strip", lambda: save(r)))
 
     def save_grid(self, path: str | None = None, rows: int = 10) -> int | None:
         """Directions (the first ``rows``) x the strip's alphas, rendered in the worker."""
@@ -140,11 +140,22 @@ class FileActions(QObject):
         path = path or self.ask_save_path("Save grid", PNG_FILTER, name)
         if not path:
             return None
-        request = win.current_request()
+        request = win.current_request(preview=False)
         indices = list(range(min(rows, len(ds))))
-        meta = {**self.image_metadata(request),
-                "grid_rows": indices, "grid_alphas": list(request.strip_alphas)}
-        return win.run_job(grid_job(win.loaded.model, request, indices, path, meta), "grid")
+        layers = [self.store.layers(i) for i in indices]  # each row on its own range
+        spec = GridSpec(tuple(indices), tuple(request.strip_alphas), tuple(layers))
+        meta = self._metadata_or_error(request, spec)
+        if meta is None:
+            return None
+        return win.run_job(grid_job(win.loaded.model, request, indices, layers, path, meta),
+                           "grid")
+
+    def _metadata_or_error(self, request: Any, grid: Any) -> dict[str, Any] | None:
+        try:
+            return self.image_metadata(request, grid=grid)
+        except (ValueError, IndexError) as exc:
+            self.window.show_error("Could not save the grid", str(exc))
+            return None
 
     # -- sessions ------------------------------------------------------------------------------
     def save_session(self, path: str | None = None) -> bool:
