@@ -35,8 +35,9 @@ def resources_dir() -> Path:
 
 
 def icon_files() -> list[Path]:
-    """The application icon: the SVG first, then one PNG per size in :data:`ICON_SIZES`."""
+    """The application icon: one PNG per size in :data:`ICON_SIZES`, then the SVG (last, so
+    a QIcon keeps the drawn sizes and scales the SVG only for the others)."""
     icons = package_resources() / "icons"
-    found = [icons / f"{APP_ID}.svg"]
-    found += [icons / f"{APP_ID}-{size}.png" for size in ICON_SIZES]
+    found = [icons / f"{APP_ID}-{size}.png" for size in ICON_SIZES]
+    found.append(icons / f"{APP_ID}.svg")
     return [path for path in found if path.is_file()]
