@@ -14,6 +14,7 @@ from pathlib import Path
 from guiapp.cli_args import PROG
 from guiapp.core.image_metadata import GridSpec, StripSpec, build_metadata, save_image_png
 from guiapp.core.io import load_direction_set
+from guiapp.core.upscale import upscale
 
 
 def _warn(message: str) -> None:
@@ -34,7 +35,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     """Render one image, a strip along one direction, or a grid of directions x alphas."""
     from guiapp.core.edits import check_compatible
     from guiapp.core.models.registry import load_model
-    from guiapp.core.render import render_grid, render_image, render_strip, upscale
+    from guiapp.core.render import render_grid, render_image, render_strip
 
     out = Path(args.output)
     check_output(out, ".png")

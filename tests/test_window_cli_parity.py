@@ -108,6 +108,7 @@ def test_window_and_cli_pngs_share_one_schema_and_rerender_from_it(window, qtbot
     saved = {"image": tmp_path / "win.png", "strip": tmp_path / "win_strip.png",
              "x2": tmp_path / "win_x2.png", "grid": tmp_path / "win_grid.png"}
     shown_strip(window, qtbot)
+    window.store.set_label(0, "pose")  # typed after the render: the saved files say it
     window.files.save_image(path=str(saved["image"]))
     window.files.save_image(scale=2, path=str(saved["x2"]))
     window.files.save_strip(str(saved["strip"]))
@@ -132,7 +133,7 @@ def test_window_and_cli_pngs_share_one_schema_and_rerender_from_it(window, qtbot
     # The window records the edits that move the image (alpha 0 is left out).
     cli_meta["edits"] = [e for e in cli_meta["edits"] if e["alpha"] != 0]
     assert win_meta["edits"][1] == {"index": 1, "alpha": 2.0, "layers": [0, 4], "label": "age"}
-    assert [e.pop("label") for e in win_meta["edits"]] == ["", "age", ""]
+    assert [e.pop("label") for e in win_meta["edits"]] == ["pose", "age", ""]
     assert [e.pop("label") for e in cli_meta["edits"]] == ["", "", ""]  # the file's labels
     assert win_meta == cli_meta
     assert win_meta["model"] == str(model_file)

@@ -22,6 +22,7 @@ import numpy as np
 from guiapp import __version__
 from guiapp.core.io import FileFormatError, read_png_metadata, save_png
 from guiapp.core.types import DirectionSet, Edit, LayerRange
+from guiapp.core.upscale import upscale
 
 if TYPE_CHECKING:
     from guiapp.core.models.base import GeneratorModel
@@ -87,9 +88,11 @@ def build_metadata(
     grid: GridSpec | None = None,
     scale: int = 1,
     resample: str = "nearest",
+    labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The metadata of one saved image; checks every edit against the set and the model
-    (even alpha 0) and records the layers each one really touches, with its label."""
+    (even alpha 0) and records the layers each one really touches, with its label
+    (``labels[i]`` when given: names typed since the image was rendered)."""
     from guiapp.core.edits import edit_layers  # torch: only when saving
 
     if (edits or strip or grid) and direction_set is None:
@@ -128,7 +131,8 @@ def build_metadata(
     meta["edits"] = [
         {"index": e.direction_index, "alpha": float(e.alpha),
          "layers": touched(e.direction_index, e.layers),
-         "label": direction_set.direction(e.direction_index).label}
+         "label": labels[e.direction_index] if labels is not None
+         else direction_set.direction(e.direction_index).label}
         for e in edits
     ]
     if strip is not None:
@@ -219,7 +223,7 @@ def render_from_metadata(
 ) -> np.ndarray:
     """The pixels of the image ``meta`` describes, (H, W, 3) uint8, from ``model`` and
     ``direction_set`` (the ones it was made with: their sha256 must match)."""
-    from guiapp.core.render import render_grid, render_image, render_strip, upscale
+    from guiapp.core.render import render_grid, render_image, render_strip
 
     if _need(meta, "model_sha256", str) != model.model_id:
         raise ValueError(f"this image was made with model sha256 {meta['model_sha256'][:12]}…, "

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from guiapp.core.edits import apply_edits, check_compatible
 from guiapp.core.models.base import GeneratorModel
@@ -23,8 +22,6 @@ from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
 from guiapp.core.types import DirectionSet, Edit, LayerRange
 
 MAX_BATCH = 16
-RESAMPLE = {"nearest": Image.Resampling.NEAREST, "lanczos": Image.Resampling.LANCZOS}
-"""Upscaling filters by the names the CLI and the image metadata use."""
 
 
 def base_latents(
@@ -188,13 +185,3 @@ def render_grid(
     checkpoint(1.0, "Grid rendered")
     return np.concatenate(rows, axis=0)
 
-
-def upscale(image: np.ndarray, scale: int, resample: str = "nearest") -> np.ndarray:
-    """(H, W, 3) uint8 -> (H*scale, W*scale, 3); ``resample`` "nearest" keeps pixels crisp,
-    "lanczos" smooths."""
-    if scale == 1:
-        return image
-    if resample not in RESAMPLE:
-        raise ValueError(f"resample must be one of {', '.join(RESAMPLE)}, not {resample!r}")
-    h, w = image.shape[:2]
-    return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), RESAMPLE[resample]))
