@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
@@ -25,6 +24,7 @@ from guiapp.core.io import (
     save_png,
 )
 from guiapp.core.session_io import load_session, save_session
+from guiapp.core.upscale import upscale as core_upscale
 from guiapp.ui.jobs import grid_job
 
 if TYPE_CHECKING:
@@ -37,10 +37,8 @@ DIRECTIONS_FILTER = "Direction sets (*.npz *.safetensors)"
 
 
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
-    if scale == 1:
-        return image
-    h, w = image.shape[:2]
-    return np.asarray(Image.fromarray(image).resize((w * scale, h * scale), Image.LANCZOS))
+    """The window's upscaling: Lanczos, as its PNG metadata records (``resample``)."""
+    return core_upscale(image, scale, "lanczos")
 
 
 class FileActions(QObject):
@@ -78,15 +76,19 @@ class FileActions(QObject):
     def image_metadata(self, req: Any, strip: Any = None, grid: Any = None) -> dict[str, Any]:
         """The one PNG schema (:func:`guiapp.core.image_metadata.build_metadata`) for what
         ``req`` shows; window images are upscaled with Lanczos."""
-        loaded = self.window.loaded
+        loaded, store = self.window.loaded, self.store
         model = loaded.model if loaded is not None else None
+        ds = req.direction_set  # labels typed after the render are the store's
+        labels = ([store.label(i) for i in range(len(ds))]
+                  if ds is not None and store.direction_set is not None
+                  and len(store.direction_set) == len(ds) else None)
         return build_metadata(
-            model_ref=self.store.model_ref or "", model_name=model.name if model else "",
+            model_ref=store.model_ref or "", model_name=model.name if model else "",
             model_sha256=model.model_id if model else "",
-            num_ws=self.store.num_ws, seed=req.seed, truncation=req.truncation,
+            num_ws=store.num_ws, seed=req.seed, truncation=req.truncation,
             truncation_cutoff=req.truncation_cutoff, class_index=req.class_index or 0,
             noise_mode=req.noise_mode, direction_set=req.direction_set, edits=req.edits,
-            strip=strip, grid=grid, resample="lanczos")
+            strip=strip, grid=grid, resample="lanczos", labels=labels)
 
     def _when_rendered(self, save: Callable[[Any], None]) -> None:
         """Run ``save(result)`` on the render that matches the current state."""
