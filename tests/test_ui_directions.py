@@ -387,8 +387,16 @@ def test_row_says_when_its_direction_repeats_another(qtbot, style_store):
     dirs = list(ds.directions)
     dirs[1] = dataclasses.replace(dirs[1], notes="near-duplicate of direction 0")
     style_store.set_direction_set(dataclasses.replace(ds, directions=tuple(dirs)))
-    assert _row(qtbot, style_store, 1).label_edit.placeholderText().startswith("near-duplicate")
-    assert _row(qtbot, style_store, 2).label_edit.placeholderText() == "unnamed (F2)"
+    widget = _list(qtbot, style_store)
+    widget.resize(440, 400)  # the window's default width for the list
+    row = widget.row(1)
+    qtbot.waitUntil(lambda: row.label_edit.width() > 0)
+    edit = row.label_edit
+    assert edit.placeholderText() == "≈ direction 0 (F2)"
+    shown = edit.fontMetrics().horizontalAdvance(edit.placeholderText())
+    assert shown <= edit.contentsRect().width()  # readable in full, not elided
+    assert edit.toolTip().startswith("Near-duplicate of direction 0.")  # the note in full
+    assert widget.row(2).label_edit.placeholderText() == "unnamed (F2)"
 
 
 def test_plot_ticks_are_whole_direction_numbers(qtbot, style_store):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractSlider,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from guiapp.ui.session_store import SessionStore
 
 PLACEHOLDER_TEXT = "Run a method to discover directions"
-_METHOD_NAMES = {"ganspace": "GANSpace", "sefa": "SeFa", "latentclr": "LatentCLR"}
+METHOD_TITLES = {"ganspace": "GANSpace", "sefa": "SeFa", "latentclr": "LatentCLR"}
 _ARROW_STEPS = {
     Qt.Key.Key_Up: -1,
     Qt.Key.Key_Down: 1,
@@ -52,6 +52,8 @@ class DirectionList(QWidget):
         self._slots: list[QWidget] = []  # a DirectionRow, or a placeholder until built
         self._column: QVBoxLayout | None = None
         self._row_height = 0
+        self._row_min_width = 0  # a row's controls, number box and reset button included
+        self._layer_lines = store.num_ws > 1  # rows have a layer-range line
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.title = QLabel("Directions")
@@ -90,7 +92,15 @@ class DirectionList(QWidget):
         self.scroll_area.verticalScrollBar().valueChanged.connect(self._on_scroll_bar_moved)
         store.directions_changed.connect(self._on_store_directions_changed)
         store.selection_changed.connect(self._on_store_selection_changed)
+        store.model_changed.connect(self._on_store_model_changed)
         self._on_store_directions_changed()
+
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than a row beside the scroll bar: the splitter and the window's
+        minimum width keep every row's number box and reset button in view."""
+        hint = super().minimumSizeHint()
+        bar = self.scroll_area.verticalScrollBar().sizeHint().width()
+        return QSize(max(hint.width(), self._row_min_width + bar), hint.height())
 
     # -- reading ---------------------------------------------------------------------------
     def row_count(self) -> int:
@@ -138,6 +148,8 @@ class DirectionList(QWidget):
             first = DirectionRow(self.store, 0)
             first.ensurePolished()  # the style may change sizes
             self._row_height = first.sizeHint().height()
+            self._row_min_width = first.minimumSizeHint().width()
+            self.updateGeometry()
             first.setFixedHeight(self._row_height)
             self._slots.append(first)
         for _ in range(1, k):
@@ -158,8 +170,14 @@ class DirectionList(QWidget):
         if ds is None or not k:
             self.title.setText("Directions")
         else:
-            method = _METHOD_NAMES.get(ds.method, ds.method)
+            method = METHOD_TITLES.get(ds.method, ds.method)
             self.title.setText(f"Directions: {k} from {method} in {ds.space}")
+
+    def _on_store_model_changed(self) -> None:
+        layer_lines = self.store.num_ws > 1
+        if layer_lines != self._layer_lines:  # rows gain or lose a line: measure again
+            self._layer_lines = layer_lines
+            self._on_store_directions_changed()
 
     def _on_store_selection_changed(self, index: int) -> None:
         if not 0 <= index < len(self._slots):

@@ -8,10 +8,20 @@ GANSpace: the store's ``LayerRange(2, 6)`` shows as layers 2 to 5.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
-from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import (
+    QColor,
+    QIcon,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -37,7 +47,15 @@ if TYPE_CHECKING:
 #: Alpha slider positions per slider unit: 0.01-unit resolution.
 ALPHA_STEPS = 100
 SINGLE_LATENT_TIP = "This model has a single latent: edits apply to all of it"
+NAME_TIP = "Name this direction: F2 or double-click, Enter keeps, Esc cancels"
 _icons: dict[str, QIcon] = {}  # made once: a standard icon per row slows big lists down
+
+
+def short_note(notes: str) -> str:
+    """A note that fits the name field: "near-duplicate of direction 3" shows as
+    "≈ direction 3"; the full note is in the field's tooltip."""
+    match = re.fullmatch(r"near-duplicate of (direction \d+)", notes)
+    return f"≈ {match.group(1)}" if match else notes
 
 
 class DirectionRow(QWidget):
@@ -59,9 +77,7 @@ class DirectionRow(QWidget):
         self.index_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.label_edit = QLineEdit()
         self.label_edit.setFrame(False)
-        self.label_edit.setToolTip(
-            "Name this direction: F2 or double-click, Enter keeps, Esc cancels"
-        )
+        self.label_edit.setToolTip(NAME_TIP)
         self._set_label_look(editing=False)
         self.alpha_slider = QSlider(Qt.Orientation.Horizontal)
         self.alpha_slider.setSingleStep(ALPHA_STEPS // 10)
@@ -116,6 +132,7 @@ class DirectionRow(QWidget):
         store.direction_changed.connect(self._on_store_direction_changed)
         store.selection_changed.connect(self._on_store_selection_changed)
         store.model_changed.connect(self._on_store_model_changed)
+        store.commit_requested.connect(self._on_store_commit_requested)
         for child in self.findChildren(QWidget):
             child.installEventFilter(self)
         self.set_selected(store.selected == index)
@@ -145,9 +162,14 @@ class DirectionRow(QWidget):
         for box in (self.first_layer_box, self.last_layer_box):
             box.setFixedWidth(metrics.horizontalAdvance("000") + 12)
         self.alpha_box.setMinimumWidth(metrics.horizontalAdvance("-00.00") + 34)
-        self.label_edit.setMinimumWidth(metrics.horizontalAdvance("head turn x"))
-        self.alpha_slider.setMinimumWidth(140)  # a usable drag length even when squeezed
+        self.label_edit.setMinimumWidth(metrics.horizontalAdvance("head tur"))
+        self.alpha_slider.setMinimumWidth(100)  # a usable drag length even when squeezed
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def layer_widgets(self) -> tuple[QWidget, ...]:
+        """The layer-range line under the slider (hidden for a single-latent model)."""
+        return (self.layers_caption, self.first_layer_box, self.layer_slider,
+                self.last_layer_box)
 
     def tab_order(self) -> list[QWidget]:
         """The row's keyboard controls, in the order Tab visits them."""
@@ -160,8 +182,10 @@ class DirectionRow(QWidget):
         self._set_alpha_range(self.store.alpha_limit(self.index))
         ds = self.store.direction_set
         notes = ds.directions[self.index].notes if ds is not None and self.index < len(ds) else ""
-        self.label_edit.setPlaceholderText(f"{notes} (F2)" if notes else "unnamed (F2)")
-        self.index_label.setToolTip(notes)
+        self.label_edit.setPlaceholderText(f"{short_note(notes)} (F2)" if notes else "unnamed (F2)")
+        note = f"{notes[:1].upper()}{notes[1:]}. " if notes else ""
+        self.label_edit.setToolTip(note + NAME_TIP)  # the note in full
+        self.index_label.setToolTip(note.strip())
         last = self.store.num_ws - 1
         with QSignalBlocker(self.layer_slider):
             self.layer_slider.setRange(0, last)
@@ -174,15 +198,10 @@ class DirectionRow(QWidget):
                 f"Layers this edit changes, first to last inclusive, of this model's 0-{last}."
                 " Early layers hold pose and shape, late layers colour and detail."
             )
-        for widget in (self.layer_slider, self.first_layer_box, self.last_layer_box):
-            widget.setEnabled(last > 0)
-        for widget in (
-            self.layer_slider,
-            self.first_layer_box,
-            self.last_layer_box,
-            self.layers_caption,
-        ):
+        for widget in self.layer_widgets():
             widget.setToolTip(tip)
+            widget.setEnabled(last > 0)
+            widget.setVisible(last > 0)  # one latent: no layer range to choose
         self._shown.clear()  # ranges may have clamped what the controls show
 
     def _set_alpha_range(self, limit: float) -> None:
@@ -242,8 +261,19 @@ class DirectionRow(QWidget):
         self.store.direction_changed.disconnect(self._on_store_direction_changed)
         self.store.selection_changed.disconnect(self._on_store_selection_changed)
         self.store.model_changed.disconnect(self._on_store_model_changed)
+        self.store.commit_requested.disconnect(self._on_store_commit_requested)
 
     # -- widget -> store -------------------------------------------------------------------
+    def _on_store_commit_requested(self) -> None:
+        """The store is about to be saved or replaced: a name or number typed without
+        Enter counts as entered."""
+        if self.index >= len(self.store):
+            return
+        if self.label_edit.text().strip() != self.store.label(self.index):
+            self.store.set_label(self.index, self.label_edit.text())
+        for box in (self.alpha_box, self.first_layer_box, self.last_layer_box):
+            box.interpretText()
+
     def _on_label_edit_finished(self) -> None:
         self.store.set_label(self.index, self.label_edit.text())
         self._shown.pop("label", None)  # show the store's stripped text even if unchanged
@@ -305,6 +335,8 @@ class DirectionRow(QWidget):
             self.edit_label()
             return True
         elif kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if self._is_number_box(watched) and self._undo_key(event):
+                return True
             if event.key() == Qt.Key.Key_F2:
                 self.edit_label()
                 return True
@@ -321,6 +353,30 @@ class DirectionRow(QWidget):
             event.ignore()  # let the list scroll instead of nudging an unfocused control
             return True
         return super().eventFilter(watched, event)
+
+    def _is_number_box(self, widget: QObject) -> bool:
+        boxes = (self.alpha_box, self.first_layer_box, self.last_layer_box)
+        return any(widget is box or widget is box.lineEdit() for box in boxes)
+
+    def _undo_key(self, event: QKeyEvent) -> bool:
+        """Undo and redo from a number box: its line edit takes Ctrl+Z for its own text
+        history, which hides the window's Edit > Undo; here the store's history wins (the
+        box then shows the store's value again, dropping any unentered typing)."""
+        stack = self.store.undo_stack
+        if event.matches(QKeySequence.StandardKey.Undo):
+            stack.undo()
+        elif event.matches(QKeySequence.StandardKey.Redo) or (
+            event.key() == Qt.Key.Key_Z
+            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+            | Qt.KeyboardModifier.ShiftModifier
+        ):
+            stack.redo()
+        else:
+            return False
+        if self.index < len(self.store):
+            self._shown.clear()
+            self.refresh()
+        return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F2:

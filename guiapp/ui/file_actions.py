@@ -178,6 +178,8 @@ class FileActions(QObject):
             self.window.show_error("Could not open the session", str(exc))
             return
         win = self.window
+        if not win.guard.allow(f"Opening {Path(path).name}"):
+            return  # the user keeps the shown set
         if win.loaded is not None and session.model_ref == win.loaded.ref:
             self._apply_session(session, extra)
         else:  # load its model first; the session applies when the model is ready
@@ -218,7 +220,9 @@ class FileActions(QObject):
         def load() -> None:
             ds = load_direction_set(path)
             self._check_fits(ds)
-            self.store.set_direction_set(ds)
+            if not self.window.guard.allow(f"Importing {Path(path).name}"):
+                return  # the user keeps the shown set
+            self.window.guard.replace(ds, "imported directions")  # Ctrl+Z undoes it
             loaded = self.window.loaded
             if loaded and ds.model_id and ds.model_id != loaded.model.model_id:
                 self.window.status_label.setText(

@@ -28,8 +28,16 @@ def number(lo: float, hi: float, value: float, decimals: int, step: float,
     return box
 
 
+def shrinkable(box: QComboBox, chars: int = 8) -> QComboBox:
+    """Let ``box`` be narrower than its longest entry (the popup still shows it in full),
+    so a form fits a narrow panel with the box's arrow in view."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(chars)
+    return box
+
+
 def choice(items: dict[str, str], current: str, tip: str) -> QComboBox:
-    box = QComboBox()
+    box = shrinkable(QComboBox())
     for key, text in items.items():
         box.addItem(text, key)
     box.setCurrentIndex(list(items).index(current))

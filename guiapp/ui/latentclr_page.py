@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QWidget
 
 from guiapp.core.latentclr_params import LOSSES, MODEL_TYPES, Params, default_layer
-from guiapp.ui.form_fields import SEED_MAX, choice, number, spin
+from guiapp.ui.form_fields import SEED_MAX, choice, number, shrinkable, spin
 from guiapp.ui.layer_range_picker import LayerRangePicker
 
 DEFAULTS = Params()
@@ -68,6 +68,7 @@ class LatentCLRPage(QWidget):
             "with means instead of sums",
         )
         self.layer = QComboBox()
+        shrinkable(self.layer)
         self.layer.setToolTip(
             "Layer whose features the directions must change (the contrastive target)"
         )
@@ -79,13 +80,13 @@ class LatentCLRPage(QWidget):
         self.seed = spin(
             0, SEED_MAX, d.seed, "Random seed of the initial directions and training latents"
         )
-        self.keep_best = QCheckBox("Keep the best directions when cancelled")
+        self.keep_best = QCheckBox("Keep the best")
         self.keep_best.setChecked(True)
         self.keep_best.setToolTip(
             "On Cancel, use the directions with the lowest running loss so far "
             "instead of discarding the training"
         )
-        form = QFormLayout(self)
+        self._form = form = QFormLayout(self)
         for label, widget in (
             ("Directions (&k):", self.k), ("&Model:", self.model_type), ("Depth:", self.depth),
             ("Edit steps:", self.steps),
@@ -93,10 +94,9 @@ class LatentCLRPage(QWidget):
             ("Learning rate:", self.lr), ("Weight decay:", self.weight_decay),
             ("Temperature (τ):", self.tau), ("Edit size (α):", self.alpha),
             ("Loss:", self.loss), ("Feature &layer:", self.layer),
-            ("La&yers:", self.layers), ("Seed:", self.seed),
+            ("La&yers:", self.layers), ("Seed:", self.seed), ("On Cancel:", self.keep_best),
         ):
             form.addRow(label, widget)
-        form.addRow(self.keep_best)
         self.model_type.currentIndexChanged.connect(self._on_model_type_changed)
         self._on_model_type_changed()
 
@@ -108,7 +108,9 @@ class LatentCLRPage(QWidget):
         self.layer.setCurrentIndex(names.index(chosen) if chosen is not None else -1)
 
     def set_num_ws(self, num_ws: int) -> None:
+        """Fit the layer picker to the model; a single-latent model has no layers to pick."""
         self.layers.set_num_ws(num_ws)
+        self._form.setRowVisible(self.layers, num_ws > 1)
 
     def params(self) -> dict[str, Any]:
         """The settings under :class:`~guiapp.core.latentclr_params.Params`' names."""
@@ -131,6 +133,9 @@ class LatentCLRPage(QWidget):
         }
 
     def _on_model_type_changed(self, *_: object) -> None:
+        """Depth applies to non-linear directions only, edit steps to both latent-dependent
+        kinds: the rows that do not apply are hidden (the page then fits without scrolling)."""
         kind = self.model_type.currentData()
-        self.depth.setEnabled(kind == "nonlinear")
-        self.steps.setEnabled(kind != "global")
+        for box, applies in ((self.depth, kind == "nonlinear"), (self.steps, kind != "global")):
+            box.setEnabled(applies)
+            self._form.setRowVisible(box, applies)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.core.models.catalog import DEFAULT_MODEL
-from guiapp.ui.direction_list import DirectionList
+from guiapp.ui.direction_list import METHOD_TITLES, DirectionList
 from guiapp.ui.file_actions import FileActions
 from guiapp.ui.image_view import ImageView
 from guiapp.ui.jobs import LoadedModel, discover_job, load_model_job
@@ -31,9 +31,11 @@ from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.model_picker import ModelPicker
 from guiapp.ui.ranking_plot import RankingPlot
 from guiapp.ui.render_notice import SlowRenderNotice
+from guiapp.ui.replace_guard import ReplaceGuard
 from guiapp.ui.restore_banner import RestoreBanner
 from guiapp.ui.session_store import SessionStore
 from guiapp.ui.settings import AppSettings
+from guiapp.ui.tooltips import install_wrapped_tooltips
 from guiapp.workers import RenderQueue, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or AppSettings()
         self.store = SessionStore(self)
+        self.guard = ReplaceGuard(self.store, self)  # asks before a set replaces the user's
+        install_wrapped_tooltips()
         self.runner = TaskRunner(self)
         self.render_queue = RenderQueue(self._render, self, show_intermediate=True)
         self.loaded: LoadedModel | None = None
@@ -161,6 +165,8 @@ class MainWindow(QMainWindow):
         if self.loaded is None:
             self.show_error("No model", "Open a model before running a method.")
             return None
+        if not self.guard.allow(f"Running {METHOD_TITLES.get(method, method)}"):
+            return None  # the user keeps the named set and runs nothing
         if self.loaded.model.c_dim:
             self.loaded.model.class_index = self.store.class_index  # the class it samples
         task = self.runner.submit(discover_job(self.loaded.model, method, params), method)
@@ -218,15 +224,16 @@ class MainWindow(QMainWindow):
     def _directions_found(self, result: Any) -> None:
         if self.loaded is None or result.model_id != self.loaded.model.model_id:
             return  # found for a model that has since been replaced
-        self.store.set_direction_set(result)
+        name = METHOD_TITLES.get(result.method, result.method)
+        replaced_work = self.guard.replace(result, f"{name} directions")
         plot = result.plot or {}
         if plot.get("cancelled"):
-            self.status_label.setText(
-                f"Cancelled after {plot.get('iterations_done', 0)} iterations: kept the "
-                f"best {len(result)} directions so far"
-            )
+            text = (f"Cancelled after {plot.get('iterations_done', 0)} iterations: kept the "
+                    f"best {len(result)} directions so far")
         else:
-            self.status_label.setText(f"Found {len(result)} directions")
+            text = f"Found {len(result)} directions"
+        undo = "; Ctrl+Z brings back the directions you had" if replaced_work else ""
+        self.status_label.setText(text + undo)
 
     def _on_runner_failed(self, task: int, message: str) -> None:
         what = "open the model" if self._job_kind.get(task) == "load" else "finish the job"

@@ -126,6 +126,10 @@ class MethodPanel(QWidget):
         area.setWidgetResizable(True)
         area.setFrameShape(QScrollArea.Shape.NoFrame)
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # No field may hide under the vertical scroll bar: the panel is never narrower
+        # than the form beside it.
+        bar = area.verticalScrollBar().sizeHint().width()
+        area.setMinimumWidth(page.minimumSizeHint().width() + bar)
         return area
 
     # -- public ------------------------------------------------------------------------------

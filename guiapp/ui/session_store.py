@@ -2,48 +2,24 @@
 
 Widgets read the store and call its setters; the store emits change signals. Slider,
 layer-range and label changes go through a QUndoStack (consecutive moves of one slider
-merge into one undo step). No torch here: the store only holds plain data.
+merge into one undo step), and so does a new set replacing the shown one
+(:meth:`SessionStore.replace_direction_set`), so no run or import loses a named set.
+No torch here: the store only holds plain data.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtGui import QUndoStack
 
+from guiapp.core.seeds import check_seed
 from guiapp.core.types import DirectionSet, Edit, LayerRange, ModelInfo, Session
+from guiapp.ui.undo_commands import ReplaceSet, SetState, SetValue
 
 DEFAULT_ALPHA_LIMIT = 5.0
-
-
-class _SetValue(QUndoCommand):
-    """Undoable change of one direction's alpha, layers or label."""
-
-    _ids: ClassVar[dict[str, int]] = {"alpha": 1, "layers": 2, "label": 3}
-
-    def __init__(self, store: SessionStore, kind: str, index: int, old: Any, new: Any) -> None:
-        super().__init__(f"{kind} of direction {index}")
-        self.store, self.kind, self.index, self.old, self.new = store, kind, index, old, new
-        self.gesture = store.gesture
-
-    def id(self) -> int:
-        return self._ids[self.kind]
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        mergeable = (isinstance(other, _SetValue) and other.kind == self.kind != "label"
-                     and other.index == self.index and other.gesture == self.gesture)
-        if not mergeable:
-            return False
-        self.new = other.new
-        return True
-
-    def redo(self) -> None:
-        self.store._apply(self.kind, self.index, self.new)
-
-    def undo(self) -> None:
-        self.store._apply(self.kind, self.index, self.old)
 
 
 class SessionStore(QObject):
@@ -54,6 +30,7 @@ class SessionStore(QObject):
     selection_changed = Signal(int)
     image_inputs_changed = Signal()
     dragging_changed = Signal(bool)  # a slider that edits the image is held (or let go)
+    commit_requested = Signal()  # widgets: hand over what is typed but not yet entered
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -92,8 +69,12 @@ class SessionStore(QObject):
 
     def default_layers(self, index: int) -> LayerRange:
         assert self.direction_set is not None
-        d = self.direction_set.directions[index].default_layers
-        return d if d is not None and d.stop <= self.num_ws else LayerRange.all(self.num_ws)
+        return self._fitting(self.direction_set.directions[index].default_layers)
+
+    def _fitting(self, layers: LayerRange | None) -> LayerRange:
+        """``layers`` if this model has them, else all of its layers."""
+        fits = layers is not None and layers.stop <= self.num_ws
+        return layers if fits else LayerRange.all(self.num_ws)  # type: ignore[return-value]
 
     def alpha_limit(self, index: int) -> float:
         """Slider range +-limit in the direction's own units."""
@@ -115,6 +96,7 @@ class SessionStore(QObject):
         return tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas) if a != 0)
 
     def to_session(self) -> Session:
+        self.commit_requested.emit()  # a name typed without Enter is saved too
         edits = tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas))
         return Session(self.model_ref or "", self.seed, self.truncation, self.noise_mode,
                        self.direction_set, edits, self.truncation_cutoff, self.class_index)
@@ -143,25 +125,51 @@ class SessionStore(QObject):
 
     def set_direction_set(self, ds: DirectionSet | None,
                           edits: tuple[Edit, ...] = ()) -> None:
-        """Show a new set: alphas 0 and default layers, unless ``edits`` restore them."""
-        self.set_dragging(False)  # a held slider's row is about to go: no release will come
-        self.direction_set = ds
+        """Show a new set: alphas 0 and default layers, unless ``edits`` restore them.
+        Not undoable (it starts a new history): a set that replaces the user's work goes
+        through :meth:`replace_direction_set`."""
+        self._show_state(self._fresh_state(ds, edits))
+        self.undo_stack.clear()
+
+    def replace_direction_set(self, ds: DirectionSet | None, text: str = "new directions",
+                              edits: tuple[Edit, ...] = ()) -> None:
+        """Show ``ds`` as one undo step: Ctrl+Z brings back the set shown before, with its
+        labels, alphas, layer ranges and selection; redo shows ``ds`` again."""
+        self.undo_stack.push(ReplaceSet(self, self.state(), self._fresh_state(ds, edits), text))
+
+    def state(self) -> SetState:
+        """The shown set with everything the user did to it."""
+        return SetState(self.direction_set, tuple(self._alphas), tuple(self._layers),
+                        self.selected)
+
+    def has_work(self) -> bool:
+        """True when the shown set has a label or a moved alpha (typing included)."""
+        self.commit_requested.emit()
+        return self.state().has_work()
+
+    def _fresh_state(self, ds: DirectionSet | None, edits: tuple[Edit, ...]) -> SetState:
         k = len(ds) if ds is not None else 0
-        self._alphas = [0.0] * k
-        self._layers = [self.default_layers(i) for i in range(k)]
+        alphas = [0.0] * k
+        defaults = ds.directions if ds is not None else ()
+        layers = [self._fitting(d.default_layers) for d in defaults]
         for e in edits:
             if 0 <= e.direction_index < k:
-                self._alphas[e.direction_index] = e.alpha
+                alphas[e.direction_index] = e.alpha
                 if e.layers is not None and e.layers.stop <= self.num_ws:
-                    self._layers[e.direction_index] = e.layers
-        self.selected = 0 if k else -1
-        self.undo_stack.clear()
+                    layers[e.direction_index] = e.layers
+        return SetState(ds, tuple(alphas), tuple(layers), 0 if k else -1)
+
+    def _show_state(self, state: SetState) -> None:
+        self.set_dragging(False)  # a held slider's row is about to go: no release will come
+        self.direction_set = state.direction_set
+        self._alphas, self._layers = list(state.alphas), list(state.layers)
+        self.selected = state.selected
         self.directions_changed.emit()
         self.selection_changed.emit(self.selected)
         self.image_inputs_changed.emit()
 
     def set_seed(self, seed: int) -> None:
-        seed = int(seed) % 2**32
+        seed = check_seed(seed)  # 0 .. SEED_MAX; Next / Previous wrap with step_seed
         if seed != self.seed:
             self.seed = seed
             self.view_changed.emit()
@@ -220,17 +228,17 @@ class SessionStore(QObject):
 
     def set_alpha(self, index: int, alpha: float) -> None:
         if alpha != self._alphas[index]:
-            self.undo_stack.push(_SetValue(self, "alpha", index, self._alphas[index], alpha))
+            self.undo_stack.push(SetValue(self, "alpha", index, self._alphas[index], alpha))
 
     def set_layers(self, index: int, layers: LayerRange) -> None:
         layers.check(self.num_ws)
         if layers != self._layers[index]:
-            self.undo_stack.push(_SetValue(self, "layers", index, self._layers[index], layers))
+            self.undo_stack.push(SetValue(self, "layers", index, self._layers[index], layers))
 
     def set_label(self, index: int, label: str) -> None:
         label = label.strip()
         if label != self.label(index):
-            self.undo_stack.push(_SetValue(self, "label", index, self.label(index), label))
+            self.undo_stack.push(SetValue(self, "label", index, self.label(index), label))
 
     def reset(self, index: int) -> None:
         self.undo_stack.beginMacro(f"reset direction {index}")
@@ -259,6 +267,7 @@ class SessionStore(QObject):
     def labelled_direction_set(self) -> DirectionSet | None:
         """The set as exported: labels typed by the user and the current layer ranges as
         each direction's default."""
+        self.commit_requested.emit()
         ds = self.direction_set
         if ds is None:
             return None

@@ -1,0 +1,182 @@
+"""No action loses the user's work: a run, an import or a cancel replaces a named set only
+when the user agrees, Ctrl+Z brings it back exactly, and closing keeps a name typed without
+Enter. On the built-in model, through the real worker threads and the window's actions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QAction, QKeySequence
+
+from guiapp.core.io import save_direction_set
+from guiapp.core.methods import run_method
+from guiapp.core.session_io import load_session
+from guiapp.core.types import Direction, DirectionSet, LayerRange, ModelInfo
+from guiapp.ui.main_window import MainWindow
+from guiapp.ui.session_store import SessionStore
+from guiapp.ui.settings import AppSettings
+
+STYLE = ModelInfo("s", "f", 256, 512, 512, 14, "abc")
+
+
+def style_set(k: int, method: str = "sefa") -> DirectionSet:
+    vectors = np.eye(k, 512, dtype=np.float32)
+    return DirectionSet(method, "w", "abc", {}, tuple(Direction(v, 1.0) for v in vectors))
+
+
+# -- the store: one undo step swaps the whole set ---------------------------------------------
+def test_replacing_a_set_is_one_undo_step_that_restores_everything(qtbot):
+    store = SessionStore()
+    store.set_model("m", STYLE)
+    store.set_direction_set(style_set(3))
+    assert not store.has_work()
+    store.set_label(1, "smile")
+    store.set_alpha(2, -1.5)
+    store.set_layers(2, LayerRange(4, 8))
+    store.select(2)
+    named = store.state()
+    assert store.has_work()
+
+    store.replace_direction_set(style_set(5, "ganspace"), "GANSpace directions")
+    assert len(store) == 5 and store.direction_set.method == "ganspace"
+    assert store.edits() == () and store.selected == 0
+    assert store.undo_stack.undoText() == "GANSpace directions"
+
+    store.undo_stack.undo()
+    assert store.state() == named  # set with its label, alphas, layers and selection
+    assert store.label(1) == "smile" and store.alpha(2) == -1.5
+    assert store.layers(2) == LayerRange(4, 8) and store.selected == 2
+    store.undo_stack.redo()
+    assert len(store) == 5 and store.direction_set.method == "ganspace"
+    store.undo_stack.undo()
+    store.undo_stack.undo()  # the older steps still undo, in order: the layer range
+    assert store.layers(2) == LayerRange(0, 14) and store.alpha(2) == -1.5
+
+
+# -- the window ------------------------------------------------------------------------------
+class Answers:
+    """Stands in for the replace question at its boundary (ReplaceGuard.ask)."""
+
+    def __init__(self, answer: bool) -> None:
+        self.answer, self.asked = answer, []
+
+    def __call__(self, title: str, text: str) -> bool:
+        self.asked.append(text)
+        return self.answer
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = MainWindow(settings=AppSettings(tmp_path / "config"), offer_restore=False)
+    win.show()
+    with qtbot.waitSignal(win.model_ready, timeout=60_000):
+        win.open_model()
+    yield win
+    win.close()
+
+
+def action(window: MainWindow, key: QKeySequence.StandardKey) -> QAction:
+    """The window's own menu action bound to a standard shortcut (Undo, Redo)."""
+    wanted = QKeySequence(key)
+    found = [a for a in window.findChildren(QAction) if a.shortcut() == wanted]
+    assert len(found) == 1, [a.text() for a in found]
+    return found[0]
+
+
+def named_sefa_set(window: MainWindow, qtbot, k: int = 6) -> DirectionSet:
+    """Run SeFa, name direction 0 and move direction 1, as a user would."""
+    with qtbot.waitSignal(window.runner.finished, timeout=30_000):
+        assert window.run_method("sefa", {"k": k}) is not None
+    store = window.store
+    store.set_label(0, "head turn")
+    store.set_alpha(1, 2.0)
+    return store.direction_set
+
+
+def test_running_a_method_over_named_directions_asks_first(window, qtbot):
+    store = window.store
+    named = named_sefa_set(window, qtbot)
+    window.guard.ask = no = Answers(False)
+    assert window.run_method("ganspace", {"k": 4, "samples": 2_000}) is None
+    assert len(no.asked) == 1 and "1 name and 1 moved slider" in no.asked[0]
+    assert not window.runner.is_busy()  # nothing ran
+    assert store.direction_set is named and store.alpha(1) == 2.0
+
+
+def test_undo_after_a_run_brings_the_named_set_back(window, qtbot):
+    store = window.store
+    named = named_sefa_set(window, qtbot)
+    window.guard.ask = yes = Answers(True)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.run_method("ganspace", {"k": 4, "samples": 2_000})
+    assert len(yes.asked) == 1
+    assert store.direction_set.method == "ganspace" and len(store) == 4
+    assert "Ctrl+Z" in window.status_label.text()
+
+    action(window, QKeySequence.StandardKey.Undo).trigger()
+    assert store.direction_set is named
+    assert store.label(0) == "head turn" and store.alpha(1) == 2.0
+    assert window.direction_list.row(0).label_edit.text() == "head turn"
+    action(window, QKeySequence.StandardKey.Redo).trigger()
+    assert store.direction_set.method == "ganspace" and len(store) == 4
+
+
+def test_cancelling_a_run_keeps_the_named_set_and_its_history(window, qtbot):
+    store = window.store
+    named = named_sefa_set(window, qtbot)
+    window.guard.ask = Answers(True)
+    window.run_method("ganspace", {"k": 10, "samples": 400_000})  # runs for many seconds
+    qtbot.waitUntil(window.cancel_button.isVisible, timeout=10_000)
+    with qtbot.waitSignal(window.runner.finished, timeout=30_000):
+        window.cancel_button.click()
+    assert window.status_label.text() == "Cancelled"
+    assert store.direction_set is named and store.alpha(1) == 2.0
+    action(window, QKeySequence.StandardKey.Undo).trigger()  # the history is intact
+    assert store.alpha(1) == 0.0 and store.label(0) == "head turn"
+
+
+def test_keeping_the_best_on_cancel_replaces_the_set_undoably(window, qtbot):
+    store = window.store
+    named = named_sefa_set(window, qtbot)
+    window.guard.ask = Answers(True)
+    window.run_method("latentclr", {"k": 4, "batch": 4, "iterations": 1_000_000,
+                                    "eval_samples": 8, "keep_best_on_cancel": True})
+    qtbot.waitUntil(lambda: len(window.plot.training.history()[0]) >= 1, timeout=60_000)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.cancel_button.click()
+    assert store.direction_set.method == "latentclr" and store.direction_set.plot["cancelled"]
+    assert window.status_label.text().startswith("Cancelled after")
+    action(window, QKeySequence.StandardKey.Undo).trigger()
+    assert store.direction_set is named and store.label(0) == "head turn"
+
+
+def test_importing_over_named_directions_asks_and_undoes(window, qtbot, tmp_path):
+    store = window.store
+    path = tmp_path / "other.npz"
+    save_direction_set(path, run_method(window.loaded.model, "ganspace",
+                                        {"k": 3, "samples": 2_000}))
+    named = named_sefa_set(window, qtbot)
+    window.guard.ask = Answers(False)
+    window.files.import_directions(str(path))
+    assert store.direction_set is named
+
+    window.guard.ask = Answers(True)
+    window.files.import_directions(str(path))
+    assert store.direction_set.method == "ganspace" and len(store) == 3
+    action(window, QKeySequence.StandardKey.Undo).trigger()
+    assert store.direction_set is named and store.alpha(1) == 2.0
+
+
+def test_a_name_typed_without_enter_is_kept_by_saves_and_by_closing(window, qtbot, tmp_path):
+    named_sefa_set(window, qtbot)
+    edit = window.direction_list.row(2).label_edit
+    edit.setText("lighting")  # typed; Enter not pressed, the field still being edited
+    assert window.store.label(2) == ""
+    assert window.files.save_session(str(tmp_path / "s.json"))
+    assert load_session(tmp_path / "s.json")[0].direction_set.directions[2].label == "lighting"
+
+    window.direction_list.row(3).label_edit.setText("age")
+    window.close()  # autosaves
+    session, _ = load_session(window.settings.last_session_path)
+    labels = [d.label for d in session.direction_set.directions]
+    assert labels[:4] == ["head turn", "", "lighting", "age"]
