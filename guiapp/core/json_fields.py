@@ -46,8 +46,8 @@ def as_float(value: Any, what: str, limit: float = math.inf) -> float:
     except OverflowError:
         number = math.inf
     if not math.isfinite(number) or abs(number) > limit:
-        bound = "finite" if limit == math.inf else f"between -{limit:g} and {limit:g}"
-        raise ValueError(f"{what} must be a {bound} number, not {_show(value)}")
+        bound = "" if limit == math.inf else f" between -{limit:g} and {limit:g}"
+        raise ValueError(f"{what} must be a finite number{bound}, not {_show(value)}")
     return number
 
 
@@ -98,7 +98,7 @@ def plain(value: Any, what: str, max_depth: int = MAX_DEPTH) -> Any:
 def _show(value: Any) -> str:
     """A short description of a bad value for a message."""
     if isinstance(value, (dict, list)):
-        return f"a {'list' if isinstance(value, list) else 'object'}"
+        return "a list" if isinstance(value, list) else "an object"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**12:
         return f"a {len(str(abs(value)))}-digit number"
     text = json.dumps(value) if isinstance(value, (str, bool)) or value is None else repr(value)

@@ -178,6 +178,8 @@ def session_from_json(data: Any, source: str = "session") -> tuple[Session, dict
         extra = jf.plain(jf.as_dict(data.get("extra") or {}, "extra"), "extra")
         if "selected" in extra:
             jf.as_int(extra["selected"], "the selected direction", -1, MAX_DIRECTIONS)
+    except FileFormatError:
+        raise  # the embedded direction set's own message, naming the file
     except KeyError as exc:
         raise FileFormatError(f"{source}: damaged session (no {exc} entry)") from None
     except (TypeError, ValueError, IndexError, OverflowError) as exc:
