@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -299,24 +299,50 @@ def test_latentclr_too_big_for_memory_says_so_and_keeps_the_directions(window, q
 
 
 def test_a_slow_render_says_the_image_is_updating(window, qtbot):
-    def slow(payload):
-        time.sleep(0.8)  # a large model on a CPU
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(payload):  # a large model on a CPU: this render ends when the test says so
+        entered.set()
+        release.wait(30)
         return MainWindow._render(payload)
 
     window.render_queue.set_render_fn(slow)
-    window.store.set_seed(window.store.seed + 1)
-    qtbot.waitUntil(lambda: window.image_view.edited_caption() == "Edited (updating…)", timeout=700)
-    qtbot.waitUntil(lambda: window.image_view.edited_caption() == "Edited", timeout=5_000)
+    window.render_notice.set_delay(0)  # the delay has passed as soon as the loop turns
+    try:
+        window.store.set_seed(window.store.seed + 1)
+        assert entered.wait(10)
+        qtbot.waitUntil(lambda: window.image_view.edited_caption() == "Edited (updating…)",
+                        timeout=10_000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.image_view.edited_caption() == "Edited", timeout=10_000)
     assert window.last_result.request.seed == window.store.seed
 
 
-def test_a_fast_render_never_says_updating(window, qtbot):
-    captions: list[str] = []
-    for seed in range(10, 20):
-        window.store.set_seed(seed)
-        qtbot.wait(30)
-        captions.append(window.image_view.edited_caption())
-    qtbot.waitUntil(lambda: window.last_result.request.seed == 19, timeout=5_000)
-    qtbot.wait(400)
-    captions.append(window.image_view.edited_caption())
-    assert set(captions) == {"Edited"}
+def test_results_that_keep_coming_never_say_updating(window, qtbot):
+    """A slider dragged over a fast model: each result restarts the count, the last stops it."""
+    entered, release = threading.Event(), threading.Event()
+
+    def held_once(payload):
+        if not release.is_set():
+            entered.set()
+            release.wait(30)
+        return MainWindow._render(payload)
+
+    window.render_queue.set_render_fn(held_once)
+    window.render_notice.set_delay(60_000)  # never reached: results come before it
+    shown: list[bool] = []
+    set_updating = window.image_view.set_updating
+    window.image_view.set_updating = lambda on: (shown.append(on), set_updating(on))
+    try:
+        window.store.set_seed(10)
+        assert entered.wait(10)
+        for seed in range(11, 20):  # newer requests arrive while the first renders
+            window.store.set_seed(seed)
+        assert window.render_notice.counting()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.last_result is not None
+                    and window.last_result.request.seed == 19, timeout=10_000)
+    assert not window.render_notice.counting()  # the newest result stopped the count
+    assert True not in shown and window.image_view.edited_caption() == "Edited"

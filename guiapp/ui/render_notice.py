@@ -16,12 +16,22 @@ class SlowRenderNotice(QObject):
     :data:`SLOW_RENDER_MS` while a newer request waits; quiet while results keep coming
     (a slider dragged over a fast model)."""
 
-    def __init__(self, view: ImageView, queue: RenderQueue, parent: QObject | None = None) -> None:
+    def __init__(self, view: ImageView, queue: RenderQueue, parent: QObject | None = None,
+                 delay_ms: int = SLOW_RENDER_MS) -> None:
         super().__init__(parent)
         self._view, self._queue = view, queue
         self._delivered_id = 0
-        self._timer = QTimer(self, singleShot=True, interval=SLOW_RENDER_MS)
+        self._timer = QTimer(self, singleShot=True, interval=delay_ms)
         self._timer.timeout.connect(self._on_timeout)
+
+    def set_delay(self, delay_ms: int) -> None:
+        """How long a render may take before the caption says "updating…" (tests use 0
+        with a render they hold back, so that nothing depends on the clock)."""
+        self._timer.setInterval(delay_ms)
+
+    def counting(self) -> bool:
+        """True while a request waits and the delay runs: the caption may still come."""
+        return self._timer.isActive()
 
     def requested(self) -> None:
         """A request was queued: start counting unless already counting."""
