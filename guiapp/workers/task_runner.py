@@ -75,9 +75,11 @@ class _ProgressThrottle:
     last report always gets through; the first report of 1.0 is never held.
     """
 
-    def __init__(self, emit: ProgressFn, interval_s: float = PROGRESS_INTERVAL_S) -> None:
+    def __init__(self, emit: ProgressFn, interval_s: float = PROGRESS_INTERVAL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._emit = emit
         self._interval_s = interval_s
+        self._clock = clock  # seconds; tests pass a clock they move by hand
         self._lock = threading.Lock()
         self._last_time = -math.inf
         self._last_fraction = -1.0
@@ -85,7 +87,7 @@ class _ProgressThrottle:
 
     def __call__(self, fraction: float, message: str = "") -> None:
         fraction = 0.0 if math.isnan(fraction) else min(max(float(fraction), 0.0), 1.0)
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             done = fraction >= 1.0 > self._last_fraction
             if not done and now - self._last_time < self._interval_s:
