@@ -190,7 +190,11 @@ REFUSED = {
         r"unexpected TensorFlow variables .*synthesis/8x8/Extra/weight",
     ),
     "huge latent": (
-        _kwarg("latent_size", 10**9),  # checked on a meta network: nothing is allocated
+        _kwarg("latent_size", 10**9),  # refused by the settings bounds: nothing is allocated
+        r"setting z_dim=1000000000 is outside the supported 1\.\.8192",
+    ),
+    "latent that does not fit": (
+        _kwarg("latent_size", 64),  # checked on a meta network: nothing is allocated
         r"'mapping/Dense0/weight' has shape \(32, 32\), which does not fit",
     ),
     "array setting": (_kwarg("normalize_latents", np.ones(2)), r"malformed TensorFlow generator"),

@@ -37,6 +37,10 @@ Padding = tuple[int, int, int, int]
 """(x_before, x_after, y_before, y_after) of the upsampled image; negative values crop."""
 
 
+MAX_TAPS = 1024
+"""Longest low-pass filter a file may ask for (StyleGAN3 uses at most 6 x 2 x 2 = 24 taps)."""
+
+
 def kaiser_beta(attenuation: float) -> float:
     """Kaiser window shape for a stop-band ``attenuation`` in dB (Kaiser's empirical rule)."""
     if attenuation > 50:
@@ -72,8 +76,8 @@ def design_lowpass_filter(
     torch.Tensor | None
         (numtaps,), (numtaps, numtaps) when ``radial``, or None.
     """
-    if numtaps < 1:
-        raise ValueError(f"numtaps must be at least 1, not {numtaps}")
+    if not 1 <= numtaps <= MAX_TAPS:
+        raise ValueError(f"a low-pass filter needs 1..{MAX_TAPS} taps, not {numtaps}")
     if numtaps == 1:
         return None
     nyquist = fs / 2
@@ -84,7 +88,8 @@ def design_lowpass_filter(
         taps = (cutoff / nyquist) * np.sinc((cutoff / nyquist) * m) * window
         return torch.as_tensor(taps / taps.sum(), dtype=torch.float32)
     x = (np.arange(numtaps) - (numtaps - 1) / 2) / fs
-    r = torch.as_tensor(np.hypot(*np.meshgrid(x, x)), dtype=torch.float64)
+    # On the CPU even inside a meta-device build: the taps go through numpy.
+    r = torch.as_tensor(np.hypot(*np.meshgrid(x, x)), dtype=torch.float64, device="cpu")
     safe_r = torch.where(r > 0, r, torch.ones_like(r))
     jinc = torch.special.bessel_j1(2 * math.pi * cutoff * safe_r) / (math.pi * safe_r)
     jinc = torch.where(r > 0, jinc, torch.full_like(r, cutoff))  # the limit at r = 0

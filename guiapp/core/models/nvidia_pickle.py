@@ -29,7 +29,7 @@ from guiapp.core.models.restricted_pickle import (
     PersistentRecord,
     restricted_load,
 )
-from guiapp.core.models.stylegan import StyleGANModel, load_weights
+from guiapp.core.models.stylegan import StyleGANModel, build_checked
 from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
 from guiapp.core.models.stylegan3 import is_stylegan3_record, load_stylegan3_record
 from guiapp.core.models.tf_pickle import is_tf_data, load_tf_pickle
@@ -107,8 +107,7 @@ def _block_resolutions(res: int) -> list[int]:
 def generator_from_record(record: PersistentRecord) -> Generator:
     """Build our :class:`Generator` from a recorded NVIDIA ``Generator`` and load its weights."""
     cfg = config_from_record(record)
-    net = Generator(cfg)
-    load_weights(net, record.tensors())
+    net = build_checked(lambda: Generator(cfg), record.tensors())
     return net.eval().requires_grad_(False)
 
 

@@ -16,9 +16,13 @@ resolution image, so :meth:`synthesize_preview` stops at a smaller block.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
 import torch
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
+from guiapp.core.models.limits import check_finite
 from guiapp.core.models.mapping_fast import map_w
 from guiapp.core.models.stylegan2_layers import FullyConnectedLayer
 from guiapp.core.models.stylegan2_net import Generator
@@ -27,6 +31,7 @@ W_AVG_SAMPLES = 10_000
 """Latents averaged for ``w_avg`` when the file has none."""
 W_AVG_SEED = 0
 MAX_FEATURE_RESOLUTION = 32
+N = TypeVar("N", bound=torch.nn.Module)
 
 
 class StyleGANModel(GeneratorModel):
@@ -186,9 +191,10 @@ class StyleGANModel(GeneratorModel):
         return self
 
 
-def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
-    """Strict ``load_state_dict`` with a one-line :class:`ModelLoadError` on any mismatch."""
-    expected = net.state_dict()
+def check_weights_fit(
+    expected: Mapping[str, torch.Tensor], tensors: Mapping[str, torch.Tensor]
+) -> None:
+    """Every name of ``expected`` present with its shape, nothing else; finite values."""
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     wrong = [k for k in expected if k in tensors and tensors[k].shape != expected[k].shape]
@@ -199,4 +205,22 @@ def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None
             if keys
         ]
         raise ModelLoadError("weights do not fit the network (" + "; ".join(parts) + ")")
+    check_finite(tensors)
+
+
+def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+    """Strict ``load_state_dict`` with a one-line :class:`ModelLoadError` on any mismatch
+    or non-finite weight."""
+    check_weights_fit(net.state_dict(), tensors)
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
+
+
+def build_checked(make: Callable[[], N], tensors: dict[str, torch.Tensor]) -> N:
+    """``make()`` loaded with ``tensors``, after checking them against a storage-free (meta)
+    build: settings that do not fit the weights present allocate nothing."""
+    with torch.device("meta"):
+        expected = make().state_dict()
+    check_weights_fit(expected, tensors)
+    net = make()
+    load_weights(net, tensors)
+    return net

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from guiapp.core.models import limits
 from guiapp.core.models.resample import make_filter, upsample2d
 from guiapp.core.models.stylegan2_fast import fast_enabled, synthesis_fast, upsample2d_fast
 from guiapp.core.models.stylegan2_layers import MappingNetwork, SynthesisLayer, ToRGBLayer
@@ -58,14 +59,41 @@ class StyleGAN2Config:
     resample_filter: tuple[float, ...] = (1, 3, 3, 1)
 
     def __post_init__(self) -> None:
-        res = self.img_resolution
-        if res < 4 or res & (res - 1):
+        res = limits.check_int("img_resolution", self.img_resolution, 4, limits.MAX_RESOLUTION)
+        if res & (res - 1):
             raise ValueError(f"resolution must be a power of two >= 4, not {res}")
+        self._check_limits()
         if self.architecture not in ARCHITECTURES:
             raise ValueError(
                 f"the {self.architecture!r} synthesis architecture is not supported "
                 f"(have: {', '.join(ARCHITECTURES)})"
             )
+
+    def _check_limits(self) -> None:
+        """Bounds on every size before anything is built (see :mod:`limits`)."""
+        lim = limits
+        lim.check_int("z_dim", self.z_dim, 1, lim.MAX_LATENT)
+        lim.check_int("w_dim", self.w_dim, 1, lim.MAX_LATENT)
+        lim.check_int("c_dim", self.c_dim, 0, lim.MAX_CLASSES)
+        lim.check_int("img_channels", self.img_channels, 1, lim.MAX_IMG_CHANNELS)
+        lim.check_int("channel_base", self.channel_base, 1, lim.MAX_CHANNEL_BASE)
+        lim.check_int("channel_max", self.channel_max, 1, lim.MAX_CHANNELS)
+        lim.check_int("mapping_layers", self.mapping_layers, 1, lim.MAX_MAPPING_LAYERS)
+        lim.check_float("mapping_lr", self.mapping_lr, 1e-8, 1e3)
+        lim.check_float("conv_clamp", self.conv_clamp, 1e-8, 1e12, none_ok=True)
+        for name in ("embed_features", "layer_features"):
+            if getattr(self, name) is not None:
+                lim.check_int(name, getattr(self, name), 1, lim.MAX_CHANNELS)
+        lim.check_filter("resample_filter", self.resample_filter)
+        if self.channels:
+            if set(self.channels) != set(self.block_resolutions):
+                raise ValueError("channel counts are not given for every block resolution")
+            for res, ch in self.channels.items():
+                lim.check_int(f"channels at {res}x{res}", ch, 1, lim.MAX_CHANNELS)
+        else:
+            for res in self.block_resolutions:
+                lim.check_int(f"channels at {res}x{res}", self.channels_at(res), 1,
+                              lim.MAX_CHANNELS)
 
     @property
     def block_resolutions(self) -> list[int]:

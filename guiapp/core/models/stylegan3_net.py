@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from guiapp.core.models import limits
 from guiapp.core.models.stylegan2_layers import MappingNetwork
 from guiapp.core.models.stylegan3_layers import LayerSpec, SynthesisInput, SynthesisLayer
 
@@ -61,10 +62,35 @@ class StyleGAN3Config:
     conv_clamp: float | None = 256.0
 
     def __post_init__(self) -> None:
-        if self.img_resolution < 4:
-            raise ValueError(f"resolution must be at least 4, not {self.img_resolution}")
+        lim = limits
+        lim.check_int("img_resolution", self.img_resolution, 4, lim.MAX_RESOLUTION)
+        lim.check_int("num_layers", self.num_layers, 1, lim.MAX_LAYERS)
+        lim.check_int("num_critical", self.num_critical, 0, lim.MAX_LAYERS)
         if not 0 <= self.num_critical < self.num_layers:
             raise ValueError("need 0 <= num_critical < num_layers")
+        lim.check_int("z_dim", self.z_dim, 1, lim.MAX_LATENT)
+        lim.check_int("w_dim", self.w_dim, 1, lim.MAX_LATENT)
+        lim.check_int("c_dim", self.c_dim, 0, lim.MAX_CLASSES)
+        lim.check_int("img_channels", self.img_channels, 1, lim.MAX_IMG_CHANNELS)
+        lim.check_int("mapping_layers", self.mapping_layers, 1, lim.MAX_MAPPING_LAYERS)
+        lim.check_int("channel_base", self.channel_base, 1, lim.MAX_CHANNEL_BASE)
+        lim.check_int("channel_max", self.channel_max, 1, lim.MAX_CHANNELS)
+        lim.check_int("margin_size", self.margin_size, 0, lim.MAX_MARGIN)
+        lim.check_int("conv_kernel", self.conv_kernel, 1, lim.MAX_KERNEL)
+        lim.check_int("filter_size", self.filter_size, 1, 16)
+        lim.check_int("lrelu_upsampling", self.lrelu_upsampling, 1, 8)
+        lim.check_float("mapping_lr", self.mapping_lr, 1e-8, 1e3)
+        lim.check_float("output_scale", self.output_scale, -1e6, 1e6)
+        lim.check_float("conv_clamp", self.conv_clamp, 1e-8, 1e12, none_ok=True)
+        for name in ("first_cutoff", "first_stopband", "last_stopband_rel"):
+            lim.check_float(name, getattr(self, name), 1e-3, lim.MAX_RESOLUTION)
+        bands = self._bands()
+        if not all(np.isfinite(v).all() for v in bands.values()):
+            raise ValueError("the filter settings give non-finite layer sizes")
+        if bands["sizes"].max() > lim.MAX_RESOLUTION + 2 * lim.MAX_MARGIN or (
+            bands["channels"].min() < 1
+        ):
+            raise ValueError("the filter settings give layer sizes outside the supported range")
 
     @property
     def num_ws(self) -> int:

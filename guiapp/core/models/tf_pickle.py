@@ -49,6 +49,7 @@ import numpy as np
 import torch
 
 from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.limits import check_finite
 from guiapp.core.models.restricted_pickle import TFNetworkRecord
 from guiapp.core.models.stylegan import StyleGANModel
 from guiapp.core.models.stylegan2_net import Generator
@@ -159,6 +160,7 @@ def generator_from_tf(gs: TFNetworkRecord) -> Generator:
     with torch.device("meta"):
         expected = Generator(cfg).state_dict()
     tensors = state_dict_from_tf(expected, params)
+    check_finite(tensors)
     net = Generator(cfg)
     net.load_state_dict({**net.state_dict(), **tensors})
     return net.eval().requires_grad_(False)
