@@ -12,6 +12,7 @@ Modules that import torch are imported inside the commands that need them, so
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from guiapp.core.io import FileFormatError, load_direction_set, save_direction_s
 from guiapp.core.types import DirectionSet
 
 EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = 1
 
 
 # -- small helpers ------------------------------------------------------------------------
@@ -147,6 +149,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The error as one line; an OSError names its file."""
     if isinstance(exc, OSError) and exc.strerror:
         where = exc.filename if exc.filename is not None else ""
         text = f"{where}: {exc.strerror}" if where else exc.strerror
@@ -170,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(join_dash_values(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 still prints
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return int(args.func(args))
     except (ModelLoadError, FileFormatError, ValueError, IndexError, OSError) as exc:
@@ -178,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError:
+        print(f"{PROG}: error: out of memory", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug of ours: still one line, never a traceback
+        print(f"{PROG}: internal error: {type(exc).__name__}: {_one_line(exc)}",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

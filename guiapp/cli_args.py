@@ -16,13 +16,14 @@ import numpy as np
 
 from guiapp import __version__
 from guiapp.core.layers import PRESETS
-from guiapp.core.types import Edit, LayerRange
+from guiapp.core.types import MAX_ABS_ALPHA, MAX_ABS_TRUNCATION, Edit, LayerRange
 
 PROG = "guiapp-cli"
 EXIT_USAGE = 2
 TABLE_ROWS = 10
 MAX_SCALE = 16
 MAX_ALPHAS = 64
+MAX_GRID_ROWS = 128
 # Options whose values may start with "-" (``--alphas -3,3,7``, ``--edit=-1...``); argparse
 # would otherwise read such a value as an unknown option.
 DASH_VALUE_OPTIONS = ("--alphas", "--edit", "--layers")
@@ -34,14 +35,22 @@ T = TypeVar("T")
 # -- values ---------------------------------------------------------------------------------
 
 
-def parse_finite(text: str, what: str) -> float:
-    """A finite float, or ValueError naming ``what`` (nan and inf move nothing sensibly)."""
+def _short(text: str) -> str:
+    """``text`` quoted for a message, cut to a readable length."""
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+
+
+def parse_finite(text: str, what: str, limit: float = math.inf) -> float:
+    """A finite float with ``|value| <= limit``, or ValueError naming ``what`` (nan and
+    inf move nothing sensibly; 1e308 overflows the latent)."""
     try:
         value = float(text)
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not a number") from None
+        raise ValueError(f"{what} {_short(text)} is not a number") from None
     if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, not {text!r}")
+        raise ValueError(f"{what} must be a finite number, not {_short(text)}")
+    if abs(value) > limit:
+        raise ValueError(f"{what} must be between -{limit:g} and {limit:g}, not {_short(text)}")
     return value
 
 
@@ -50,7 +59,7 @@ def parse_index(text: str, what: str = "direction index") -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ValueError(f"{what} {text!r} is not a whole number") from None
+        raise ValueError(f"{what} {_short(text)} is not a whole number") from None
     if value < 0:
         raise ValueError(f"{what} must be 0 or more, not {value}")
     return value
@@ -70,7 +79,7 @@ def parse_edit(text: str) -> Edit:
     if not eq:
         raise ValueError(f"edit {text!r} is not INDEX=ALPHA[@START-END]")
     index = parse_index(index_text.strip())
-    alpha = parse_finite(alpha_text.strip(), "alpha")
+    alpha = parse_finite(alpha_text.strip(), "alpha", MAX_ABS_ALPHA)
     layers = LayerRange.parse_inclusive(layers_text) if at else None
     return Edit(index, alpha, layers)
 
@@ -80,8 +89,8 @@ def parse_alphas(text: str) -> list[float]:
     parts = text.split(",")
     if len(parts) != 3:
         raise ValueError(f"alphas {text!r} is not START,STOP,COUNT (e.g. -3,3,7)")
-    start = parse_finite(parts[0].strip(), "alpha start")
-    stop = parse_finite(parts[1].strip(), "alpha stop")
+    start = parse_finite(parts[0].strip(), "alpha start", MAX_ABS_ALPHA)
+    stop = parse_finite(parts[1].strip(), "alpha stop", MAX_ABS_ALPHA)
     try:
         count = int(parts[2])
     except ValueError:
@@ -95,7 +104,10 @@ def parse_indices(text: str) -> list[int] | None:
     """``all`` -> None (every direction), else a comma list such as ``0,1,2``."""
     if text.strip().lower() == "all":
         return None
-    return [parse_index(part.strip()) for part in text.split(",")]
+    parts = text.split(",")
+    if len(parts) > MAX_GRID_ROWS:
+        raise ValueError(f"a grid has at most {MAX_GRID_ROWS} rows, not {len(parts)}")
+    return [parse_index(part.strip()) for part in parts]
 
 
 def _arg_type(parse: Callable[[str], T]) -> Callable[[str], T]:
@@ -153,7 +165,7 @@ def _scale(text: str) -> int:
 
 
 def _truncation(text: str) -> float:
-    return parse_finite(text, "truncation")
+    return parse_finite(text, "truncation", MAX_ABS_TRUNCATION)
 
 
 def _grid_indices(text: str) -> list[int]:

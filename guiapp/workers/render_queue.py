@@ -12,7 +12,10 @@ the drag pauses; ``show_intermediate=True`` also delivers results that a waiting
 already supersedes, as long as ids delivered still increase, which keeps a preview moving.
 
 The render function runs under ``torch.inference_mode()``, entered in the worker thread
-(the mode is per thread); torch is imported there, not when this module loads.
+(the mode is per thread); torch is imported there, not when this module loads. It also
+runs in a cancel scope (:mod:`guiapp.core.cancel_scope`) that ``shutdown`` cancels, so a
+long core loop (a direction model's many Euler steps) stops when the window closes
+instead of keeping the thread alive.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from guiapp.workers.threads import describe_error, register
+from guiapp.core.cancel_scope import cancel_scope
+from guiapp.core.progress import Cancelled, CancelToken
+from guiapp.workers.threads import abandon, describe_error, register
 
 RenderFn = Callable[[Any], Any]
 Deliver = Callable[[int, bool, object], None]
@@ -41,6 +46,7 @@ class _Mailbox:
         self.render_fn = render_fn
         self.pending: tuple[int, Any] | None = None
         self.stopping = False
+        self.cancel = CancelToken()  # set by shutdown: the running render stops early
 
 
 class _RenderThread(QThread):
@@ -55,9 +61,10 @@ class _RenderThread(QThread):
     def run(self) -> None:
         import torch  # here, so that opening the window never waits for torch
 
-        while (job := self._next()) is not None:
-            with torch.inference_mode():
-                self._render(*job)
+        with cancel_scope(self._box.cancel):
+            while (job := self._next()) is not None:
+                with torch.inference_mode():
+                    self._render(*job)
 
     def _next(self) -> tuple[int, Any, RenderFn] | None:
         box = self._box
@@ -72,6 +79,8 @@ class _RenderThread(QThread):
     def _render(self, request_id: int, payload: Any, render_fn: RenderFn) -> None:
         try:
             result = render_fn(payload)
+        except Cancelled:
+            return  # shut down mid-render: nobody waits for this frame
         except Exception as exc:
             _log.error("render %d failed", request_id, exc_info=True)
             self._deliver(request_id, False, describe_error(exc))
@@ -134,9 +143,11 @@ class RenderQueue(QObject):
         with self._box.cond:
             self._box.stopping = True
             self._box.pending = None
+            self._box.cancel.cancel()
             self._box.cond.notify_all()
         if self._thread is not None and not self._thread.wait(timeout_ms):
             _log.warning("the render thread did not stop within %d ms", timeout_ms)
+            abandon(self._thread)
 
     def _start(self) -> None:
         signal = self._done

@@ -43,8 +43,9 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
 
+from guiapp.core.cancel_scope import cancel_scope
 from guiapp.core.progress import Cancelled, CancelToken, ProgressFn
-from guiapp.workers.threads import describe_error, register
+from guiapp.workers.threads import abandon, describe_error, register
 
 Job = Callable[[ProgressFn, CancelToken, Callable[[object], None]], Any]
 """``job(progress, cancel, on_partial) -> result``, run in the worker thread."""
@@ -123,7 +124,8 @@ class _TaskThread(QThread):
             if task.cancel.cancelled:
                 kind, payload = "cancelled", None
             else:
-                result = task.job(throttle, task.cancel, lambda value: post("partial", value))
+                with cancel_scope(task.cancel):
+                    result = task.job(throttle, task.cancel, lambda v: post("partial", v))
                 dropped = task.cancel.cancelled and not task.keep_result
                 kind, payload = ("cancelled", None) if dropped else ("succeeded", result)
         except Cancelled:
@@ -200,6 +202,7 @@ class TaskRunner(QObject):
         thread = self._current.thread if self._current is not None else None
         if thread is not None and not thread.wait(timeout_ms):
             _log.warning("%s did not stop within %d ms", thread.objectName(), timeout_ms)
+            abandon(thread)
         if QThread.currentThread() is self.thread():
             # Deliver the posted cancelled / finished now: the event loop may not run again.
             QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)

@@ -8,6 +8,7 @@ worker thread outlives the test that started it (``live_threads() == []``).
 
 from __future__ import annotations
 
+import ctypes
 import threading
 
 from PySide6.QtCore import QThread
@@ -16,6 +17,42 @@ _lock = threading.Lock()
 _started: list[QThread] = []
 
 _MAX_DETAIL = 300
+_abandoned: list[QThread] = []
+
+
+def abandon(thread: QThread) -> None:
+    """Keep a thread that would not stop from ever being destroyed while it runs.
+
+    Qt aborts the whole process ("QThread: Destroyed while thread is still running")
+    when a running QThread object is deleted, which Python does at exit or when the
+    window goes. A job stuck in one long native call cannot be interrupted, so we leak
+    its object on purpose (one extra reference that is never released): the process then
+    exits normally and the thread ends with it.
+    """
+    with _lock:
+        _abandoned.append(thread)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(thread))
+
+
+def register(thread: QThread) -> None:
+    """Track a thread that was just started (call after ``thread.start()``)."""
+    with _lock:
+        _started[:] = [t for t in _started if t.isRunning()]
+        _started.append(thread)
+
+
+def live_threads() -> list[QThread]:
+    """Worker threads started by guiapp.workers that are still running."""
+    with _lock:
+        _started[:] = [t for t in _started if t.isRunning()]
+        return list(_started)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    # torch.OutOfMemoryError (and torch.cuda's alias) by name, so torch need not be imported.
+    return isinstance(exc, MemoryError) or any(
+        cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__
+    )
 
 
 def register(thread: QThread) -> None:
