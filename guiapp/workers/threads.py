@@ -55,27 +55,6 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
-def register(thread: QThread) -> None:
-    """Track a thread that was just started (call after ``thread.start()``)."""
-    with _lock:
-        _started[:] = [t for t in _started if t.isRunning()]
-        _started.append(thread)
-
-
-def live_threads() -> list[QThread]:
-    """Worker threads started by guiapp.workers that are still running."""
-    with _lock:
-        _started[:] = [t for t in _started if t.isRunning()]
-        return list(_started)
-
-
-def _is_out_of_memory(exc: BaseException) -> bool:
-    # torch.OutOfMemoryError (and torch.cuda's alias) by name, so torch need not be imported.
-    return isinstance(exc, MemoryError) or any(
-        cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__
-    )
-
-
 def describe_error(exc: BaseException) -> str:
     """One line for the user: exception type and text, or a plain out-of-memory notice."""
     text = " ".join(str(exc).split())
