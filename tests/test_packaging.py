@@ -52,7 +52,8 @@ def test_resources_override_that_lacks_models_is_one_clear_cli_line(tmp_path, mo
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> Path:
-    """A wheel built (pip wheel, setuptools) from a clean copy of the package's sources."""
+    """A wheel built by pip (build isolation, the declared setuptools) from a clean copy of the
+    sources, so no stale build folder can add a file the checkout lacks."""
     work = tmp_path_factory.mktemp("wheel")
     src = work / "src"
     src.mkdir()
@@ -60,9 +61,9 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "guiapp", src / "guiapp",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(work / "dist"), str(src)],
-                   check=True, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                           "-w", str(work / "dist"), str(src)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     (built,) = (work / "dist").glob("guiapp-*.whl")
     return built
 
