@@ -29,8 +29,7 @@ from guiapp.core.models.catalog import (
     resources_dir,
 )
 from guiapp.core.models.dcgan import FORMAT as DCGAN_FORMAT
-from guiapp.core.models.dcgan import DCGANModel, check_dcgan_meta
-from guiapp.core.models.limits import check_finite
+from guiapp.core.models.dcgan import DCGANModel, check_dcgan_meta, check_dcgan_tensors
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -127,7 +126,7 @@ def _load_safetensors(path: Path, name: str, model_id: str) -> GeneratorModel:
         first = (str(exc).splitlines() or [""])[0][:200]
         raise ModelLoadError(f"{shown}: corrupt or truncated safetensors file ({first})") from None
     del data
-    check_finite(tensors)
+    check_dcgan_tensors(tensors, meta)
     return DCGANModel(tensors, meta, name=name, model_id=model_id)
 
 

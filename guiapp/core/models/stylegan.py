@@ -205,6 +205,9 @@ def check_weights_fit(
             if keys
         ]
         raise ModelLoadError("weights do not fit the network (" + "; ".join(parts) + ")")
+    for key, value in tensors.items():
+        if not value.is_floating_point():
+            raise ModelLoadError(f"weight {key!r} is {value.dtype}, not floating point")
     check_finite(tensors)
 
 
