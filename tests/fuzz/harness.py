@@ -83,12 +83,14 @@ def limit_memory(mem_bytes: int) -> Any:
 
 
 def child_env(extra: dict[str, str] | None = None, pythonpath: str | None = None) -> dict:
-    """The environment for a child: offscreen Qt, few threads, the tree under test first."""
+    """The environment for a child: offscreen Qt, few threads, the tree under test first
+    (then this checkout, for ``tests.fuzz``). Children run in a scratch folder, so that
+    ``-m`` does not put the current folder's guiapp in front."""
     env = dict(os.environ)
     env.update({"QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                 "PYTHONDONTWRITEBYTECODE": "1"})
-    root = pythonpath or str(REPO)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    roots = [pythonpath or str(REPO), str(REPO), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in roots if p))
     env.update(extra or {})
     return env
 
@@ -113,7 +115,7 @@ def run_cli(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        cwd=cwd,
+        cwd=cwd if cwd is not None else tempfile.gettempdir(),
         env=child_env(env, pythonpath),
         preexec_fn=limit_memory(mem_bytes),
         start_new_session=True,
@@ -151,7 +153,7 @@ class Case:
 
     id: str
     argv: list[str]
-    expect_refusal: bool = True
+    expect_refusal: bool | None = True
     protected: list[str] = field(default_factory=list)
     sentinel: str | None = None
     names: list[str] | None = None
@@ -195,7 +197,8 @@ def _one_process(
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fuzz.run_cases", spec],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        cwd=str(REPO), env=child_env(env, pythonpath), preexec_fn=limit_memory(mem_bytes),
+        cwd=tempfile.gettempdir(), env=child_env(env, pythonpath),
+        preexec_fn=limit_memory(mem_bytes),
         start_new_session=True,
     )
     done = 0
@@ -261,15 +264,17 @@ def _tail(chunks: list[bytes], limit: int = 4000) -> str:
 def classify(
     outcome: Outcome,
     *,
-    expect_refusal: bool = True,
+    expect_refusal: bool | None = True,
     names: Iterable[str] = (),
     protected: dict[str, bytes] | None = None,
     sentinel: str | os.PathLike | None = None,
 ) -> str:
     """One of :data:`CLASSES` for ``outcome``.
 
-    ``names``: a refusal must contain one of them (the file's name). ``protected``: path ->
-    bytes it must still hold. ``sentinel``: a file a hostile payload would create.
+    ``expect_refusal``: True (a refusal is right), False (exit 0 is right) or None (either,
+    e.g. a bit flip inside a weight). ``names``: a refusal must contain one of them (the
+    file's name). ``protected``: path -> bytes it must still hold. ``sentinel``: a file a
+    hostile payload would create.
     """
     if sentinel is not None and Path(sentinel).exists():
         return "code_ran"
@@ -290,14 +295,14 @@ def classify(
     if outcome.exception or "Traceback (most recent call last)" in text:
         return "traceback"
     if outcome.returncode == 0:
-        return "wrong_result" if expect_refusal else "ok"
+        return "wrong_result" if expect_refusal is True else "ok"
     if outcome.returncode != 2:
         return "traceback"
     lines = [line for line in text.splitlines() if line.strip()]
     wanted = [n for n in names if n]
     if len(lines) != 1 or (wanted and not any(n in lines[0] for n in wanted)):
         return "unclear"
-    return "refused" if expect_refusal else "wrong_result"
+    return "refused" if expect_refusal is not False else "wrong_result"
 
 
 def classify_case(case: Case, outcome: Outcome, protected: dict[str, bytes] | None = None) -> str:
