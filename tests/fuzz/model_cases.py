@@ -46,7 +46,8 @@ class Writer:
         self.cases: list[Case] = []
 
     def pick(self, values: list) -> list:
-        """All of ``values``, or every third one (the first included) in quick mode."""
+        """All of ``values``, or every third one (the first included) in quick mode.
+        Names keep the index in the full list, so a case has one name in both modes."""
         return list(values)[::3] if self.quick else list(values)
 
     def path(self, name: str) -> Path:
@@ -66,16 +67,16 @@ class Writer:
 # -- NVIDIA PyTorch pickles ---------------------------------------------------------------
 
 
-def _nvidia_bytes(snapshot: Any, protocol: int = 4) -> bytes:
+def nvidia_bytes(snapshot: Any, protocol: int = 4) -> bytes:
     with sg2._nvidia_module_names():
         return pickle.dumps(snapshot, protocol=protocol)
 
 
-def _g_ema(snapshot: dict) -> dict:
+def g_ema(snapshot: dict) -> dict:
     return snapshot["G_ema"].meta["state"]
 
 
-def _child(state: dict, *names: str) -> dict:
+def child(state: dict, *names: str) -> dict:
     for name in names:
         state = state["_modules"][name].meta["state"]
     return state
@@ -85,13 +86,13 @@ SETTING_VALUES: list[Any] = [0, -1, 10**12, 2**40, "abc", None, float("nan"), fl
                              1e308, 3, 10**400, [1], {"a": 1}, True]
 
 
-def _setting_mutations(values: list[Any]) -> list[tuple[str, Callable[[dict], None]]]:
+def _setting_mutations(values: list[tuple[int, Any]]) -> list[tuple[str, Callable[[dict], None]]]:
     """(name, edit) pairs that change one structural setting of a StyleGAN2 snapshot."""
     out: list[tuple[str, Callable[[dict], None]]] = []
 
     def put(where: tuple[str, ...], key: str, value: Any) -> Callable[[dict], None]:
         def edit(snap: dict) -> None:
-            _child(_g_ema(snap), *where)[key] = value
+            child(g_ema(snap), *where)[key] = value
         return edit
 
     targets = [((), "z_dim"), ((), "w_dim"), ((), "c_dim"), ((), "img_resolution"),
@@ -99,14 +100,14 @@ def _setting_mutations(values: list[Any]) -> list[tuple[str, Callable[[dict], No
                (("synthesis", "b4"), "architecture"), (("synthesis", "b4", "conv1"), "conv_clamp"),
                (("mapping", "fc0"), "bias_gain"), (("synthesis", "b4", "conv1"), "use_noise")]
     for where, key in targets:
-        for i, value in enumerate(values):
+        for i, value in values:
             out.append((f"{'.'.join(where) or 'G'}.{key}={i}", put(where, key, value)))
     return out
 
 
 def _tensor_mutations() -> list[tuple[str, Callable[[dict], None]]]:
     def params(snap: dict) -> OrderedDict:
-        return _child(_g_ema(snap), "mapping", "fc0")["_parameters"]
+        return child(g_ema(snap), "mapping", "fc0")["_parameters"]
 
     def edit_weight(fn: Callable[[torch.Tensor], Any]) -> Callable[[dict], None]:
         def edit(snap: dict) -> None:
@@ -114,14 +115,14 @@ def _tensor_mutations() -> list[tuple[str, Callable[[dict], None]]]:
         return edit
 
     def all_nan(snap: dict) -> None:
-        for state in _walk_states(_g_ema(snap)):
+        for state in _walk_states(g_ema(snap)):
             for group in ("_parameters", "_buffers"):
                 for k, v in list((state.get(group) or {}).items()):
                     if isinstance(v, torch.Tensor) and v.is_floating_point():
                         state[group][k] = torch.full_like(v, float("nan"))
 
     def modules_list(snap: dict) -> None:
-        st = _child(_g_ema(snap), "synthesis")
+        st = child(g_ema(snap), "synthesis")
         st["_modules"] = list(st["_modules"].values())
 
     def int_name(snap: dict) -> None:
@@ -138,8 +139,8 @@ def _tensor_mutations() -> list[tuple[str, Callable[[dict], None]]]:
         ("weight_missing", lambda s: params(s).pop("weight")),
         ("modules_list", modules_list),
         ("param_int_name", int_name),
-        ("modules_none", lambda s: _child(_g_ema(s), "synthesis").update(_modules=None)),
-        ("state_attr_array", lambda s: _g_ema(s).update(z_dim=np.arange(3))),
+        ("modules_none", lambda s: child(g_ema(s), "synthesis").update(_modules=None)),
+        ("state_attr_array", lambda s: g_ema(s).update(z_dim=np.arange(3))),
     ]
 
 
@@ -154,11 +155,11 @@ def _walk_states(state: dict) -> list[dict]:
 
 def nvidia_cases(w: Writer, net: Any) -> None:
     base = sg2.nvidia_snapshot(net)
-    w.add("valid", "stylegan2.pkl", _nvidia_bytes(base), expect_refusal=False)
+    w.add("valid", "stylegan2.pkl", nvidia_bytes(base), expect_refusal=False)
     fresh = lambda: sg2.nvidia_snapshot(net)  # noqa: E731
     # A changed setting may be one the loader does not read (exit 0 is right then); a
     # broken or non-finite weight must always be refused.
-    settings = _setting_mutations(w.pick(SETTING_VALUES))
+    settings = _setting_mutations(w.pick(list(enumerate(SETTING_VALUES))))
     for expect, mutations in ((None, settings), (True, _tensor_mutations())):
         for name, edit in mutations:
             snap = fresh()
@@ -166,23 +167,23 @@ def nvidia_cases(w: Writer, net: Any) -> None:
                 edit(snap)
             except (KeyError, TypeError):
                 continue
-            w.add("settings", f"sg2-{name}.pkl", _nvidia_bytes(snap), expect_refusal=expect)
+            w.add("settings", f"sg2-{name}.pkl", nvidia_bytes(snap), expect_refusal=expect)
     for name, payload in code_payloads(w.sentinel).items():
         w.add("code", f"top-{name}.pkl", pickle.dumps(payload, protocol=4))
         snap = fresh()
-        _g_ema(snap)["z_dim"] = payload
-        w.add("code", f"in-state-{name}.pkl", _nvidia_bytes(snap))
+        g_ema(snap)["z_dim"] = payload
+        w.add("code", f"in-state-{name}.pkl", nvidia_bytes(snap))
         blob = pickle.dumps(payload, protocol=2)
         snap = fresh()
-        _child(_g_ema(snap), "mapping", "fc0")["_parameters"]["weight"] = Reduce(
+        child(g_ema(snap), "mapping", "fc0")["_parameters"]["weight"] = Reduce(
             torch.storage._load_from_bytes, (blob,))
-        w.add("code", f"storage-{name}.pkl", _nvidia_bytes(snap))
-    w.add("code", "stored-source.pkl", _nvidia_bytes(sg2.nvidia_snapshot(
+        w.add("code", f"storage-{name}.pkl", nvidia_bytes(snap))
+    w.add("code", "stored-source.pkl", nvidia_bytes(sg2.nvidia_snapshot(
         net, sg2.hostile_source(w.sentinel))))
     for name, arr in hostile_arrays().items():
         snap = fresh()
         snap["progress"]["s"] = arr  # never used by the loader: refusing is not required
-        w.add("numpy", f"nv-{name}.pkl", _nvidia_bytes(snap), expect_refusal=None)
+        w.add("numpy", f"nv-{name}.pkl", nvidia_bytes(snap), expect_refusal=None)
     for name, data in raw_pickles().items():
         w.add("blowup", f"{name}.pkl", data)
     graph_cases(w, fresh)
@@ -195,21 +196,21 @@ def graph_cases(w: Writer, fresh: Callable[[], dict]) -> None:
     node = leaf
     for _ in range(40):
         node = sg2.PersistentStub("Node", {"_modules": OrderedDict(a=node, b=node)})
-    _child(_g_ema(snap), "synthesis", "b4")["_modules"]["dag"] = node
-    w.add("graph", "record-dag-40.pkl", _nvidia_bytes(snap))
+    child(g_ema(snap), "synthesis", "b4")["_modules"]["dag"] = node
+    w.add("graph", "record-dag-40.pkl", nvidia_bytes(snap))
     snap = fresh()
-    _g_ema(snap)["_modules"]["extra"] = node
-    w.add("graph", "record-dag-top.pkl", _nvidia_bytes(snap))
+    g_ema(snap)["_modules"]["extra"] = node
+    w.add("graph", "record-dag-top.pkl", nvidia_bytes(snap))
     for where in ((), ("synthesis",), ("synthesis", "b4", "conv1")):
         snap = fresh()
-        state = _child(_g_ema(snap), *where)
+        state = child(g_ema(snap), *where)
         loop = sg2.PersistentStub("Loop", state)  # shares the state dict: a cycle
         state["_modules"]["loop"] = loop
-        w.add("graph", f"record-cycle-{'.'.join(where) or 'G'}.pkl", _nvidia_bytes(snap))
+        w.add("graph", f"record-cycle-{'.'.join(where) or 'G'}.pkl", nvidia_bytes(snap))
     wide = OrderedDict((f"m{i}", sg2.PersistentStub("M", {})) for i in range(30_000))
     snap = fresh()
-    _child(_g_ema(snap), "synthesis")["_modules"].update(wide)
-    w.add("graph", "record-30000-children.pkl", _nvidia_bytes(snap), expect_refusal=None)
+    child(g_ema(snap), "synthesis")["_modules"].update(wide)
+    w.add("graph", "record-30000-children.pkl", nvidia_bytes(snap), expect_refusal=None)
 
 
 # -- StyleGAN3 ----------------------------------------------------------------------------
@@ -227,8 +228,8 @@ def stylegan3_cases(w: Writer) -> None:
         synth = lambda s: s["G_ema"].meta["state"]["_modules"]["synthesis"].meta["state"]  # noqa: E731
         for key in ("num_layers", "num_critical", "img_resolution", "margin_size", "w_dim",
                     "channel_base", "channel_max", "num_fp16_res", "conv_clamp"):
-            for i, value in enumerate(w.pick([0, -1, 10**6, 2**40, "x", float("nan"),
-                                              float("inf")])):
+            for i, value in w.pick(list(enumerate([0, -1, 10**6, 2**40, "x", float("nan"),
+                                                   float("inf")]))):
                 def edit(s: dict, key: str = key, value: Any = value) -> None:
                     synth(s)[key] = value
                     synth(s).setdefault("_init_kwargs", {})[key] = value
@@ -246,7 +247,7 @@ def stylegan3_cases(w: Writer) -> None:
             edit(snap)
         except (KeyError, TypeError):
             continue
-        w.add("settings", f"sg3-{name}.pkl", _nvidia_bytes(snap), expect_refusal=None)
+        w.add("settings", f"sg3-{name}.pkl", nvidia_bytes(snap), expect_refusal=None)
 
 
 # -- TensorFlow pickles -------------------------------------------------------------------
@@ -262,45 +263,45 @@ def tf_cases(w: Writer, net: Any) -> None:
               [1], True]
     for key in ("latent_size", "dlatent_size", "resolution", "mapping_layers", "fmap_base",
                 "fmap_max", "num_channels", "label_size", "conv_clamp", "mapping_lrmul"):
-        for i, value in enumerate(w.pick(values)):
+        for i, value in w.pick(list(enumerate(values))):
             data = fresh()
             tff.gs_state(data)["static_kwargs"][key] = value
-            w.add("settings", f"tf-{key}={i}.pkl", _tf_bytes(data), expect_refusal=None)
+            w.add("settings", f"tf-{key}={i}.pkl", tf_bytes(data), expect_refusal=None)
     for name, kernel in {"taps-100000": [1.0] * 100_000, "taps-0": [], "taps-zero": [0, 0],
                          "taps-nan": [float("nan")] * 4, "taps-inf": [1, float("inf")],
                          "taps-str": "1331", "taps-huge": [1e308] * 4}.items():
         data = fresh()
         tff.gs_state(data)["static_kwargs"]["resample_kernel"] = kernel
-        w.add("settings", f"tf-kernel-{name}.pkl", _tf_bytes(data))
+        w.add("settings", f"tf-kernel-{name}.pkl", tf_bytes(data))
     for name, arr in hostile_arrays().items():
         data = fresh()
         tff.component_state(data, "mapping")["variables"][0] = ("Dense0/weight", arr)
-        w.add("numpy", f"tf-var-{name}.pkl", _tf_bytes(data))
+        w.add("numpy", f"tf-var-{name}.pkl", tf_bytes(data))
         data = fresh()
         tff.gs_state(data)["static_kwargs"]["resolution"] = arr
-        w.add("numpy", f"tf-kwarg-{name}.pkl", _tf_bytes(data))
+        w.add("numpy", f"tf-kwarg-{name}.pkl", tf_bytes(data))
     data = fresh()
     variables = tff.component_state(data, "mapping")["variables"]
     name0, value0 = variables[0]
     variables[0] = (name0, np.full_like(value0, np.nan))
-    w.add("settings", "tf-var-nan.pkl", _tf_bytes(data))
+    w.add("settings", "tf-var-nan.pkl", tf_bytes(data))
     # component DAG and loop
     data = fresh()
     node = tff.Network(tff.network_state("n", "G_mapping", {}, [], ""))
     for _ in range(40):
         node = tff.Network(tff.network_state("n", "G_mapping", {}, [], "", {"a": node, "b": node}))
     tff.gs_state(data)["components"]["extra"] = node
-    w.add("graph", "tf-component-dag.pkl", _tf_bytes(data))
+    w.add("graph", "tf-component-dag.pkl", tf_bytes(data))
     data = fresh()
     tff.gs_state(data)["components"]["mapping"].state["components"]["loop"] = data[2]
-    w.add("graph", "tf-component-cycle.pkl", _tf_bytes(data))
+    w.add("graph", "tf-component-cycle.pkl", tf_bytes(data))
     for name, payload in code_payloads(marker).items():
         data = fresh()
         tff.gs_state(data)["static_kwargs"]["latent_size"] = payload
-        w.add("code", f"tf-kwarg-{name}.pkl", _tf_bytes(data))
+        w.add("code", f"tf-kwarg-{name}.pkl", tf_bytes(data))
 
 
-def _tf_bytes(data: Any) -> bytes:
+def tf_bytes(data: Any) -> bytes:
     with tff.tf_module_names():
         return pickle.dumps(data, protocol=4)
 

@@ -7,12 +7,14 @@ raises a one-line :class:`~guiapp.core.models.base.ModelLoadError`.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import numpy as np
 
 from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.limits import shown
 from guiapp.core.models.restricted_pickle import TFNetworkRecord
 from guiapp.core.models.stylegan2_net import StyleGAN2Config
 
@@ -72,18 +74,17 @@ def find_gs(data: Any) -> TFNetworkRecord:
 
 
 def collect_variables(net: TFNetworkRecord) -> dict[str, np.ndarray]:
-    """Every variable of ``net`` and its components, by scoped name (``mapping/Dense0/weight``)."""
+    """Every variable of ``net`` and its components, by scoped name (``mapping/Dense0/weight``).
+
+    The components are walked iteratively with a visited set (a DAG or a loop of
+    components is refused, not expanded) and a depth limit."""
     out: dict[str, np.ndarray] = {}
-
-    def visit(record: TFNetworkRecord, prefix: str, depth: int) -> None:
-        if depth > _MAX_DEPTH:
+    for prefix, record in net.walk():
+        if prefix.count(".") > _MAX_DEPTH:
             raise ModelLoadError("the TensorFlow networks are nested too deeply")
+        scope = prefix.replace(".", "/")
         for name, value in record.variables:
-            out[prefix + name] = value
-        for name, child in record.components.items():
-            visit(child, f"{prefix}{name}/", depth + 1)
-
-    visit(net, "", 0)
+            out[scope + name] = value
     return out
 
 
@@ -146,10 +147,19 @@ def _number(kwargs: dict, key: str, default: Any, kind: type) -> Any:
     if value is None:
         return None
     if isinstance(value, str | bytes) or not isinstance(value, int | float | np.number | bool):
-        raise ModelLoadError(f"TensorFlow generator setting {key}={value!r} is not a number")
-    if kind is int and float(value) != int(value):
-        raise ModelLoadError(f"TensorFlow generator setting {key}={value!r} is not an integer")
-    return kind(value)
+        raise ModelLoadError(
+            f"TensorFlow generator setting {key}={shown(value)} is not a number"
+        )
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        raise ModelLoadError(f"TensorFlow generator setting {key}={shown(value)} is not finite")
+    if kind is int and isinstance(value, float | np.floating) and float(value) != int(value):
+        raise ModelLoadError(
+            f"TensorFlow generator setting {key}={shown(value)} is not an integer"
+        )
+    try:
+        return kind(value)
+    except OverflowError:
+        raise ModelLoadError(f"TensorFlow generator setting {key} is too large") from None
 
 
 def variable(params: dict[str, np.ndarray], name: str) -> np.ndarray:
