@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from guiapp.core.io import save_direction_set
 from guiapp.core.methods import run_method
@@ -55,14 +57,15 @@ def test_replacing_a_set_is_one_undo_step_that_restores_everything(qtbot):
 
 # -- the window ------------------------------------------------------------------------------
 class Answers:
-    """Stands in for the replace question at its boundary (ReplaceGuard.ask)."""
+    """Stands in for the replace question at its boundary (ReplaceGuard.ask): the user
+    reads ``text`` and answers at once."""
 
     def __init__(self, answer: bool) -> None:
         self.answer, self.asked = answer, []
 
-    def __call__(self, title: str, text: str) -> bool:
+    def __call__(self, title: str, text: str, answer) -> None:
         self.asked.append(text)
-        return self.answer
+        answer(self.answer)
 
 
 @pytest.fixture
@@ -103,12 +106,38 @@ def test_running_a_method_over_named_directions_asks_first(window, qtbot):
     assert store.direction_set is named and store.alpha(1) == 2.0
 
 
+def open_question() -> QMessageBox:
+    boxes = [w for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible()]
+    assert len(boxes) == 1
+    return boxes[0]
+
+
+def test_the_question_box_cancels_or_replaces_without_blocking(window, qtbot):
+    store = window.store
+    named = named_sefa_set(window, qtbot)
+    assert window.run_method("sefa", {"k": 3}) is None  # returns at once: the box is open
+    box = open_question()
+    assert "1 name and 1 moved slider" in box.text() and "Ctrl+Z" in box.text()
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not box.isVisible())
+    assert not window.runner.is_busy() and store.direction_set is named
+
+    window.run_method("sefa", {"k": 3})
+    box = open_question()
+    replace = box.button(QMessageBox.StandardButton.Yes)
+    assert replace.text() == "Replace"
+    with qtbot.waitSignal(window.runner.finished, timeout=30_000):
+        replace.click()
+    assert len(store) == 3 and store.label(0) == ""
+
+
 def test_undo_after_a_run_brings_the_named_set_back(window, qtbot):
     store = window.store
     named = named_sefa_set(window, qtbot)
     window.guard.ask = yes = Answers(True)
     with qtbot.waitSignal(window.runner.finished, timeout=60_000):
-        window.run_method("ganspace", {"k": 4, "samples": 2_000})
+        assert window.run_method("ganspace", {"k": 4, "samples": 2_000}) is None  # asked
     assert len(yes.asked) == 1
     assert store.direction_set.method == "ganspace" and len(store) == 4
     assert "Ctrl+Z" in window.status_label.text()

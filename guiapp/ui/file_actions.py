@@ -178,13 +178,15 @@ class FileActions(QObject):
             self.window.show_error("Could not open the session", str(exc))
             return
         win = self.window
-        if not win.guard.allow(f"Opening {Path(path).name}"):
-            return  # the user keeps the shown set
-        if win.loaded is not None and session.model_ref == win.loaded.ref:
-            self._apply_session(session, extra)
-        else:  # load its model first; the session applies when the model is ready
-            win._pending_session = session
-            win.open_model(session.model_ref)
+
+        def show() -> None:
+            if win.loaded is not None and session.model_ref == win.loaded.ref:
+                self._apply_session(session, extra)
+            else:  # load its model first; the session applies when the model is ready
+                win._pending_session = session
+                win.open_model(session.model_ref)
+
+        win.guard.confirm(f"Opening {Path(path).name}", show)  # asks over a named set
 
     def _apply_session(self, session: Any, extra: dict[str, Any]) -> None:
         def apply() -> None:
@@ -220,8 +222,9 @@ class FileActions(QObject):
         def load() -> None:
             ds = load_direction_set(path)
             self._check_fits(ds)
-            if not self.window.guard.allow(f"Importing {Path(path).name}"):
-                return  # the user keeps the shown set
+            self.window.guard.confirm(f"Importing {Path(path).name}", lambda: show(ds))
+
+        def show(ds: Any) -> None:  # over a named set, once the user agrees
             self.window.guard.replace(ds, "imported directions")  # Ctrl+Z undoes it
             loaded = self.window.loaded
             if loaded and ds.model_id and ds.model_id != loaded.model.model_id:

@@ -162,11 +162,17 @@ class MainWindow(QMainWindow):
         return task
 
     def run_method(self, method: str, params: dict[str, Any]) -> int | None:
+        """Start ``method``; over a set with the user's names or moved sliders, only once
+        they agree to replace it (then None: the run starts when they answer)."""
         if self.loaded is None:
             self.show_error("No model", "Open a model before running a method.")
             return None
-        if not self.guard.allow(f"Running {METHOD_TITLES.get(method, method)}"):
-            return None  # the user keeps the named set and runs nothing
+        action = f"Running {METHOD_TITLES.get(method, method)}"
+        return self.guard.confirm(action, lambda: self._start_method(method, params))  # type: ignore[return-value]
+
+    def _start_method(self, method: str, params: dict[str, Any]) -> int | None:
+        if self.loaded is None:
+            return None  # the model went while the user was asked
         if self.loaded.model.c_dim:
             self.loaded.model.class_index = self.store.class_index  # the class it samples
         task = self.runner.submit(discover_job(self.loaded.model, method, params), method)
