@@ -22,6 +22,7 @@ sentinel file appeared).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -38,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_MEM_BYTES = 2 * 1024**3
-"""Address-space limit: torch alone maps about 0.8 GiB, so this leaves ~1.2 GiB of work."""
+DEFAULT_MEM_BYTES = 3 * 1024**3 // 2
+"""Address space a child may use beyond what importing torch and guiapp maps (about 0.8 GiB
+with a CPU torch, far more with a CUDA build; measured once, see :func:`import_footprint`)."""
 DEFAULT_TIMEOUT_S = 60.0
 CLASSES = (
     "ok",
@@ -72,11 +74,26 @@ class Outcome:
     """In-process runs only: the type name of an exception that escaped ``cli.main``."""
 
 
+@functools.cache
+def import_footprint() -> int:
+    """Peak address space (bytes) of a Python that imported torch and guiapp's loaders."""
+    code = ("import torch, guiapp.cli, guiapp.core.models.registry\n"
+            "print([l for l in open('/proc/self/status') if l.startswith('VmPeak')][0])")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=child_env(), cwd=tempfile.gettempdir(), timeout=120).stdout
+        return int(out.split()[1]) * 1024
+    except (OSError, IndexError, ValueError, subprocess.TimeoutExpired):
+        return 2 * 1024**3
+
+
 def limit_memory(mem_bytes: int) -> Any:
-    """A ``preexec_fn`` that caps the child's address space at ``mem_bytes``."""
+    """A ``preexec_fn`` that caps the child's address space at ``mem_bytes`` beyond the
+    :func:`import_footprint` (computed here, in the parent)."""
+    total = import_footprint() + mem_bytes
 
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (mem_bytes, mem_bytes))
+        resource.setrlimit(resource.RLIMIT_AS, (total, total))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
     return apply
