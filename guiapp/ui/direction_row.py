@@ -200,7 +200,7 @@ class DirectionRow(QWidget):
             )
         for widget in self.layer_widgets():
             widget.setToolTip(tip)
-            widget.setEnabled(last > 0)
+            widget.setEnabled(last > 0 and widget is not self.layers_caption)  # caption: grey
             widget.setVisible(last > 0)  # one latent: no layer range to choose
         self._shown.clear()  # ranges may have clamped what the controls show
 
