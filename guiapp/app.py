@@ -26,9 +26,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def checked_device(name: str) -> str:
+    """``--device`` as a device this machine has, or ValueError with the CLI's one-line
+    reason. Only this imports torch before the window opens, and only with ``--device``."""
+    from guiapp.core.devices import resolve_device
+
+    return str(resolve_device(name))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Open the window and run until it closes; 2 (one line on stderr, no window) for a
+    ``--device`` this machine lacks: asked for on the command line, it is refused like the
+    CLI refuses it, rather than quietly running somewhere else."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    device = None
+    if args.device:
+        try:
+            device = checked_device(args.device)
+        except ValueError as exc:
+            print(f"guiapp: error: {exc}", file=sys.stderr)
+            return 2
     from PySide6.QtWidgets import QApplication
 
     from guiapp.core.models.catalog import DEFAULT_MODEL
@@ -53,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             app.quit()
 
         window.image_view.image_shown.connect(first_image)
-    if args.device:
-        window.device = args.device
+    if device is not None:
+        window.device = device
+        window.settings.set_device(device)
     window.show()
     if args.session:
         window.files.open_session_file(args.session)

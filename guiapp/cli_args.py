@@ -16,6 +16,7 @@ import numpy as np
 
 from guiapp import __version__
 from guiapp.core.layers import PRESETS
+from guiapp.core.seeds import check_seed
 from guiapp.core.types import MAX_ABS_ALPHA, MAX_ABS_TRUNCATION, Edit, LayerRange
 
 PROG = "guiapp-cli"
@@ -63,6 +64,11 @@ def parse_index(text: str, what: str = "direction index") -> int:
     if value < 0:
         raise ValueError(f"{what} must be 0 or more, not {value}")
     return value
+
+
+def parse_seed(text: str) -> int:
+    """A seed, 0 .. SEED_MAX (the one limit the window and sessions share)."""
+    return check_seed(parse_index(text, "seed"))
 
 
 def parse_layers_arg(text: str) -> LayerRange | str:
@@ -218,7 +224,7 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument(
         "--samples", type=_arg_type(_positive_int), help="GANSpace: how many latents to sample"
     )
-    p.add_argument("--seed", type=_arg_type(parse_index), help="random seed (GANSpace)")
+    p.add_argument("--seed", type=_arg_type(parse_seed), help="random seed (GANSpace)")
     p.add_argument(
         "--layers",
         type=_arg_type(parse_layers_arg),
@@ -264,7 +270,7 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--directions", metavar="FILE.npz", help="direction file from 'discover'")
-    p.add_argument("--seed", type=_arg_type(parse_index), required=True)
+    p.add_argument("--seed", type=_arg_type(parse_seed), required=True)
     p.add_argument(
         "--truncation",
         type=_arg_type(_truncation),

@@ -16,6 +16,14 @@ def available_devices() -> list[str]:
     return ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count()))]
 
 
+def device_choices() -> list[tuple[str, str]]:
+    """``[(device id, what to show), ...]``: ``("cpu", "CPU")`` first, then
+    ``("cuda:i", "CUDA i: <GPU name>")`` for every CUDA device torch sees."""
+    gpus = [(f"cuda:{i}", f"CUDA {i}: {torch.cuda.get_device_name(i)}")
+            for i in range(torch.cuda.device_count())]
+    return [("cpu", "CPU"), *gpus]
+
+
 def resolve_device(name: str | torch.device) -> torch.device:
     """``name`` ("cpu", "cuda", "cuda:N") as a device this machine has.
 

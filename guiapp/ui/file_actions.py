@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
+from guiapp.core.autosave import autosave_session
 from guiapp.core.image_metadata import GridSpec, StripSpec, build_metadata, save_image_png
 from guiapp.core.io import (
     FileFormatError,
@@ -23,6 +24,7 @@ from guiapp.core.io import (
     save_direction_set,
     save_png,
 )
+from guiapp.core.seeds import check_seed
 from guiapp.core.session_io import load_session, save_session
 from guiapp.core.upscale import upscale as core_upscale
 from guiapp.ui.jobs import grid_job
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 PNG_FILTER = "PNG images (*.png)"
 SESSION_FILTER = "guiapp sessions (*.json)"
 DIRECTIONS_FILTER = "Direction sets (*.npz *.safetensors)"
+ALL_FILES = ";;All files (*)"  # open dialogs: files are recognised by content, not by name
 
 
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
@@ -64,12 +67,16 @@ class FileActions(QObject):
             self.last_dir = str(Path(path).parent)
         return path or None
 
-    def _guarded(self, what: str, action: Callable[[], Any]) -> bool:
+    def _guarded(self, what: str, action: Callable[[], Any], done: str = "") -> bool:
+        """Run ``action``; on success say ``done`` in the status bar, on a bad file or
+        input show why (and leave everything as it was)."""
         try:
             action()
         except (OSError, FileFormatError, ValueError, IndexError) as exc:
             self.window.show_error(f"Could not {what}", str(exc))
             return False
+        if done:
+            self.window.show_status(done)
         return True
 
     # -- images --------------------------------------------------------------------------------
@@ -110,10 +117,13 @@ class FileActions(QObject):
             pending()
 
     def save_image(self, scale: int = 1, path: str | None = None) -> None:
+        if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+            raise TypeError(f"scale must be a whole number >= 1, not {scale!r}")
         path = path or self.ask_save_path("Save image", PNG_FILTER, f"seed{self.store.seed}.png")
         if path:
             self._when_rendered(lambda r: self._guarded("save the image", lambda: save_png(
-                path, upscale(r.image, scale), {**self.image_metadata(r.request), "scale": scale})))
+                path, upscale(r.image, scale), {**self.image_metadata(r.request), "scale": scale}),
+                f"Saved {path}"))
 
     def save_strip(self, path: str | None = None) -> None:
         if self.store.selected < 0:
@@ -127,7 +137,8 @@ class FileActions(QObject):
                 spec = StripSpec(index, tuple(req.strip_alphas), req.strip_layers)
                 save_image_png(path, r.strip, self.image_metadata(req, strip=spec))
 
-            self._when_rendered(lambda r: self._guarded("save the strip", lambda: save(r)))
+            self._when_rendered(lambda r: self._guarded("save the strip", lambda: save(r),
+                                                        f"Saved {path}"))
 
     def save_grid(self, path: str | None = None, rows: int = 10) -> int | None:
         """Directions (the first ``rows``) x the strip's alphas, rendered in the worker."""
@@ -165,30 +176,33 @@ class FileActions(QObject):
         if not path:
             return False
         return self._guarded("save the session", lambda: save_session(
-            path, self.store.to_session(), {"selected": self.store.selected}))
+            path, self.store.to_session(), {"selected": self.store.selected}),
+            f"Saved the session to {path}")
 
     def open_session(self) -> None:
-        if path := self.ask_open_path("Open session", SESSION_FILTER):
+        if path := self.ask_open_path("Open session", SESSION_FILTER + ALL_FILES):
             self.open_session_file(path)
 
     def open_session_file(self, path: str | Path) -> None:
         try:
             session, extra = load_session(path)
-        except FileFormatError as exc:
+            check_seed(session.seed, f"{path}: seed")
+        except (FileFormatError, ValueError) as exc:
             self.window.show_error("Could not open the session", str(exc))
             return
         win = self.window
 
         def show() -> None:
             if win.loaded is not None and session.model_ref == win.loaded.ref:
-                self._apply_session(session, extra)
+                self.apply_session(session, extra, path)
             else:  # load its model first; the session applies when the model is ready
-                win._pending_session = session
+                win._pending_session = (session, extra, path)
                 win.open_model(session.model_ref)
 
         win.guard.confirm(f"Opening {Path(path).name}", show)  # asks over a named set
 
-    def _apply_session(self, session: Any, extra: dict[str, Any]) -> None:
+    def apply_session(self, session: Any, extra: dict[str, Any], path: str | Path) -> None:
+        """Show a loaded session (its model is the one loaded), or say why it cannot be."""
         def apply() -> None:
             ds = session.direction_set
             if ds is not None:
@@ -196,11 +210,25 @@ class FileActions(QObject):
             self.store.apply_session(session)
             self.store.select(int(extra.get("selected", self.store.selected)))
 
-        self._guarded("open the session", apply)
+        self._guarded("open the session", apply, f"Opened the session {path}")
 
-    def autosave(self) -> None:
-        if self.window.loaded is not None:
-            self.save_session(str(self.window.settings.last_session_path))
+    def autosave(self) -> str:
+        """Keep the session for the next start, never over a richer one that the user has
+        not answered for yet (:mod:`guiapp.core.autosave`); returns what happened."""
+        win = self.window
+        if win.loaded is None:
+            return "nothing to save"
+        what = ""
+
+        def save() -> None:
+            nonlocal what
+            what = autosave_session(win.settings.last_session_path, self.store.to_session(),
+                                    {"selected": self.store.selected},
+                                    declined=win.banner.declined())
+
+        self._guarded("autosave the session", save)
+        log.info("autosave %s: %s", win.settings.last_session_path, what or "failed")
+        return what
 
     # -- direction sets ------------------------------------------------------------------------
     def _check_fits(self, ds: Any) -> None:
@@ -215,7 +243,7 @@ class FileActions(QObject):
                 f"{space} ({dim}-D): they were made for another model")
 
     def import_directions(self, path: str | None = None) -> None:
-        path = path or self.ask_open_path("Import directions", DIRECTIONS_FILTER)
+        path = path or self.ask_open_path("Import directions", DIRECTIONS_FILTER + ALL_FILES)
         if not path:
             return
 
@@ -227,9 +255,10 @@ class FileActions(QObject):
         def show(ds: Any) -> None:  # over a named set, once the user agrees
             self.window.guard.replace(ds, "imported directions")  # Ctrl+Z undoes it
             loaded = self.window.loaded
+            note = f"Imported {len(ds)} directions from {path}"
             if loaded and ds.model_id and ds.model_id != loaded.model.model_id:
-                self.window.status_label.setText(
-                    "Imported directions made for another model of the same latent size")
+                note += " (made for another model of the same latent size)"
+            self.window.show_status(note)
 
         self._guarded("import the directions", load)
 
@@ -241,7 +270,8 @@ class FileActions(QObject):
         path = path or self.ask_save_path("Export directions", DIRECTIONS_FILTER,
                                           f"{ds.method}.npz")
         if path:
-            self._guarded("export the directions", lambda: save_direction_set(path, ds))
+            self._guarded("export the directions", lambda: save_direction_set(path, ds),
+                          f"Exported {len(ds)} directions to {path}")
 
     def open_any(self, path: str) -> None:
         """A dropped file: a session (.json), a direction set (.npz, or safetensors with

@@ -25,10 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from guiapp.core.seeds import SEED_MAX, step_seed
 from guiapp.ui.qimage import array_to_pixmap
+from guiapp.ui.seed_box import SeedBox
 from guiapp.ui.session_store import SessionStore
 
-SEED_MAX = 2**31 - 1
 _PAD = 2  # pixels between tiles
 
 
@@ -99,11 +100,9 @@ class ImageView(QWidget):
         self._strip_title.setVisible(False)
         self._strip.setVisible(False)
 
-        self._seed = QSpinBox()
-        self._seed.setRange(0, SEED_MAX)
-        self._seed.setMinimumWidth(self._seed.fontMetrics().horizontalAdvance("2147483647") + 40)
-        self._seed.setKeyboardTracking(False)  # one render per typed number, not per digit
-        self._seed.setToolTip("Random seed of the latent z: each seed is a different face")
+        self._seed = SeedBox()
+        self._seed.setToolTip(f"Random seed of the latent z (0 to {SEED_MAX}): each seed is "
+                              "a different face")
         self._prev = QPushButton("&Prev")
         self._prev.setToolTip("Previous seed")
         self._next = QPushButton("&Next")
@@ -137,7 +136,7 @@ class ImageView(QWidget):
         self._show_original.setToolTip("Show the unedited image beside the edited one")
 
         self._build_layout()
-        self._seed.valueChanged.connect(self._on_seed_value_changed)
+        self._seed.seed_changed.connect(self._store.set_seed)
         self._prev.clicked.connect(self._on_prev_clicked)
         self._next.clicked.connect(self._on_next_clicked)
         self._random.clicked.connect(self._on_random_clicked)
@@ -258,14 +257,11 @@ class ImageView(QWidget):
             request_id, self._pending_id = self._pending_id, None
             self.image_shown.emit(request_id)
 
-    def _on_seed_value_changed(self, value: int) -> None:
-        self._store.set_seed(value)
-
     def _on_prev_clicked(self) -> None:
-        self._store.set_seed((self._seed.value() - 1) % (SEED_MAX + 1))
+        self._store.set_seed(step_seed(self._store.seed, -1))
 
     def _on_next_clicked(self) -> None:
-        self._store.set_seed((self._seed.value() + 1) % (SEED_MAX + 1))
+        self._store.set_seed(step_seed(self._store.seed, 1))
 
     def _on_random_clicked(self) -> None:
         self._store.set_seed(random.randint(0, SEED_MAX))
@@ -298,9 +294,7 @@ class ImageView(QWidget):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
-        self._seed.blockSignals(True)
-        self._seed.setValue(min(self._store.seed, SEED_MAX))
-        self._seed.blockSignals(False)
+        self._seed.set_seed(self._store.seed)
         self._psi.blockSignals(True)
         self._psi.setValue(round(self._store.truncation * 100))
         self._psi.blockSignals(False)

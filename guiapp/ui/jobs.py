@@ -14,26 +14,36 @@ Job = Callable[[ProgressFn, CancelToken, Callable[[object], None]], Any]
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """What a load job returns: the model, its live renderer and the devices torch sees."""
+    """What a load job returns: the model, its live renderer, the devices torch sees as
+    (device id, display name) pairs, and why the model is not on the device asked for
+    (empty when it is)."""
 
     ref: str
     model: Any
     renderer: Any
-    devices: list[str]
+    devices: list[tuple[str, str]]
+    device_note: str = ""
 
 
 def load_model_job(ref: str, device: str) -> Job:
+    """Load ``ref`` on ``device``; a remembered device this machine lacks (a GPU that is
+    gone) falls back to the CPU, and the result says so."""
+
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> LoadedModel:
         progress(0.1, f"Loading {ref}")
-        from guiapp.core.devices import available_devices
+        from guiapp.core.devices import device_choices, resolve_device
         from guiapp.core.live_render import LiveRenderer
         from guiapp.core.models.registry import load_model
 
-        devices = available_devices()
-        model = load_model(ref, device if device in devices else "cpu")
+        note, where = "", device
+        try:
+            resolve_device(device)
+        except ValueError as exc:
+            note, where = f"{exc}: running on the CPU", "cpu"
+        model = load_model(ref, where)
         cancel.raise_if_cancelled()
         progress(1.0, "Model loaded")
-        return LoadedModel(ref, model, LiveRenderer(model), devices)
+        return LoadedModel(ref, model, LiveRenderer(model), device_choices(), note)
 
     return job
 

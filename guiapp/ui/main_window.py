@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.loaded: LoadedModel | None = None
         self.device = self.settings.device()
         self.last_error = ""
+        self._error_status = ""  # the error the status bar shows, until a success replaces it
         self.last_result: Any = None
         self.last_result_id = -1
         self._job_kind: dict[int, str] = {}
@@ -150,6 +151,8 @@ class MainWindow(QMainWindow):
         return task
 
     def _on_picker_device(self, device: str) -> None:
+        """Another device chosen in the box: reload the model there (it stays where it is
+        if that fails)."""
         self.device = device
         self.settings.set_device(device)
         if self.loaded is not None:
@@ -188,15 +191,20 @@ class MainWindow(QMainWindow):
         model = loaded.model
         if Path(loaded.ref).is_file():
             self.picker.set_recent(self.settings.add_recent_model(str(Path(loaded.ref))))
+        device = str(model.device)
+        self.device = device
         self.picker.set_devices(loaded.devices)
-        self.picker.set_current_device(str(model.device))
-        self.picker.set_device_text(str(model.device).upper())
+        self.picker.set_current_device(device)
+        self.picker.set_device_text(dict(loaded.devices).get(device, device.upper()))
         self.methods.set_feature_layers(list(model.feature_layers))
         self.store.set_model(loaded.ref, model.info)
+        self.show_status(f"{model.name}: {model.resolution}px, on {device}")
+        if loaded.device_note:
+            log.warning("%s", loaded.device_note)
+            self.show_status(loaded.device_note[:1].upper() + loaded.device_note[1:])
         if self._pending_session is not None:
-            session, self._pending_session = self._pending_session, None
-            self.store.apply_session(session)
-        self.status_label.setText(f"{model.name}: {model.resolution}px, on {model.device}")
+            pending, self._pending_session = self._pending_session, None
+            self.files.apply_session(*pending)
         self.request_render()
         self.model_ready.emit()
 
@@ -242,9 +250,22 @@ class MainWindow(QMainWindow):
         self.status_label.setText(text + undo)
 
     def _on_runner_failed(self, task: int, message: str) -> None:
-        what = "open the model" if self._job_kind.get(task) == "load" else "finish the job"
-        self._pending_session = None
-        self.show_error("Something went wrong", f"Could not {what}: {message}")
+        kind = self._job_kind.get(task)
+        if kind == "load":
+            self._pending_session = None
+            if self.loaded is not None:  # the model stays where it was
+                self.device = str(self.loaded.model.device)
+                self.picker.set_current_device(self.device)
+            kept = (f" {self.loaded.model.name} stays open." if self.loaded is not None else "")
+            self.show_error("Could not open the model", f"Could not open the model: {message}",
+                            "Choose a generator file guiapp can read (StyleGAN, PGGAN, DCGAN, "
+                            "BigGAN; see the README), or another device." + kept)
+        elif kind == "grid":
+            self.show_error("Could not save the grid", f"Could not save the grid: {message}")
+        else:
+            what = "The method stopped" if kind == "discover" else "The job stopped"
+            self.show_error(what, f"{what}: {message}",
+                            "What you had is kept; try other settings.")
 
     def _on_runner_cancelled(self, _task: int) -> None:
         self.status_label.setText("Cancelled")
@@ -300,6 +321,8 @@ class MainWindow(QMainWindow):
         self.image_view.repaint()  # paint now: a flood of slider events must not starve it
         self.image_view.set_strip(result.strip, list(result.request.strip_alphas))
         self.render_notice.delivered(request_id)
+        if self._error_status and self.status_label.text() == self._error_status:
+            self.show_status("Ready")  # an image arrived: the error shown is over
         self.files.on_rendered(request_id)
 
     def _on_render_failed(self, request_id: int, message: str) -> None:
@@ -307,13 +330,22 @@ class MainWindow(QMainWindow):
         self.show_error("Could not render", message)
 
     # -- errors, drops, closing ----------------------------------------------------------------
-    def show_error(self, title: str, message: str) -> None:
-        """Tell the user without blocking: a window-modal box and the status bar."""
+    def show_status(self, text: str) -> None:
+        """Say in the status bar that something worked (this replaces an earlier error)."""
+        self._error_status = ""
+        self.status_label.setText(text)
+
+    def show_error(self, title: str, message: str, hint: str = "") -> None:
+        """Tell the user without blocking: a window-modal box (``message``, then what to do,
+        ``hint``) and the status bar (``message``, until a later success)."""
         log.warning("%s: %s", title, message)
         self.last_error = message
+        self._error_status = message
         self.status_label.setText(message)
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
                           self)
+        if hint:
+            box.setInformativeText(hint)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

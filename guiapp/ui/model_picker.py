@@ -91,14 +91,22 @@ class ModelPicker(QWidget):
         self._recent = list(dict.fromkeys(paths))
         self._rebuild()
 
-    def set_devices(self, names: list[str]) -> None:
-        """CUDA devices by index (``names[i]`` is ``cuda:i``); CPU is always offered."""
+    def set_devices(self, choices: list[tuple[str, str]]) -> None:
+        """The devices to offer, as (device id, what to show) pairs, e.g. ``("cuda:0",
+        "CUDA 0: NVIDIA H100")`` (:func:`guiapp.core.devices.device_choices`); the CPU is
+        offered even when ``choices`` leaves it out."""
         current = self._device_combo.currentData()
         self._device_combo.clear()
-        self._device_combo.addItem("CPU", "cpu")
-        for i, name in enumerate(names):
-            self._device_combo.addItem(f"CUDA {i}: {name}", f"cuda:{i}")
+        if all(device != "cpu" for device, _ in choices):
+            self._device_combo.addItem("CPU", "cpu")
+        for device, text in choices:
+            self._device_combo.addItem(text, device)
         self.set_current_device(current)
+
+    def devices(self) -> list[tuple[str, str]]:
+        """What the device box offers now, as (device id, text) pairs."""
+        combo = self._device_combo
+        return [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
 
     def set_current_device(self, device: str) -> None:
         """Show ``device`` ("cpu", "cuda:0") as chosen, without emitting a request."""

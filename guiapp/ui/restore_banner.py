@@ -1,4 +1,7 @@
-"""A thin bar offering to restore the last session, without a blocking dialog at start."""
+"""A thin bar offering to restore the last session, without a blocking dialog at start.
+
+It remembers the answer: until the user restores or dismisses, the offered file must
+survive an autosave (see :mod:`guiapp.core.autosave`)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 class RestoreBanner(QFrame):
     restore_requested = Signal(str)
+    dismissed = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -23,15 +27,28 @@ class RestoreBanner(QFrame):
         layout.addWidget(self._label, 1)
         layout.addWidget(self._restore)
         layout.addWidget(self._dismiss)
+        self._restore.setToolTip("Open the session that was autosaved when you last quit")
+        self._dismiss.setToolTip("Start afresh; the old session is kept as a backup file")
         self._path = ""
+        self._answer = ""  # "", "restored" or "declined"
         self._restore.clicked.connect(self._on_restore_clicked)
-        self._dismiss.clicked.connect(self.hide)
+        self._dismiss.clicked.connect(self._on_dismiss_clicked)
         self.hide()
 
     def offer(self, path: Path) -> None:
-        self._path = str(path)
+        self._path, self._answer = str(path), ""
         self.show()
+
+    def declined(self) -> bool:
+        """The user dismissed the offer."""
+        return self._answer == "declined"
 
     def _on_restore_clicked(self) -> None:
         self.hide()
+        self._answer = "restored"
         self.restore_requested.emit(self._path)
+
+    def _on_dismiss_clicked(self) -> None:
+        self.hide()
+        self._answer = "declined"
+        self.dismissed.emit()

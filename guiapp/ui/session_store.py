@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from guiapp.core.seeds import check_seed
 from guiapp.core.types import DirectionSet, Edit, LayerRange, ModelInfo, Session
 from guiapp.ui.undo_commands import ReplaceSet, SetState, SetValue
 
@@ -168,7 +169,7 @@ class SessionStore(QObject):
         self.image_inputs_changed.emit()
 
     def set_seed(self, seed: int) -> None:
-        seed = int(seed) % 2**32
+        seed = check_seed(seed)  # 0 .. SEED_MAX; Next / Previous wrap with step_seed
         if seed != self.seed:
             self.seed = seed
             self.view_changed.emit()

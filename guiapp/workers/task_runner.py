@@ -45,7 +45,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signa
 
 from guiapp.core.cancel_scope import cancel_scope
 from guiapp.core.progress import Cancelled, CancelToken, ProgressFn
-from guiapp.workers.threads import abandon, describe_error, register
+from guiapp.workers.threads import EXPECTED_ERRORS, abandon, describe_error, register
 
 Job = Callable[[ProgressFn, CancelToken, Callable[[object], None]], Any]
 """``job(progress, cancel, on_partial) -> result``, run in the worker thread."""
@@ -131,9 +131,12 @@ class _TaskThread(QThread):
         except Cancelled:
             kind, payload = "cancelled", None
         except Exception as exc:
-            level = logging.WARNING if task.cancel.cancelled else logging.ERROR
-            _log.log(level, "task %d (%s) failed", task.id, task.name, exc_info=True)
             kind, payload = "failed", describe_error(exc)
+            if isinstance(exc, EXPECTED_ERRORS) or task.cancel.cancelled:  # a user mistake
+                _log.warning("task %d (%s) failed: %s", task.id, task.name, payload)
+                _log.debug("task %d (%s) failed", task.id, task.name, exc_info=True)
+            else:
+                _log.error("task %d (%s) failed", task.id, task.name, exc_info=True)
         finally:
             throttle.flush()
             post(kind, payload)

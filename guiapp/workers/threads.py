@@ -55,15 +55,20 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
+EXPECTED_ERRORS = (ValueError, OSError)
+"""Bad input or files (ModelLoadError, FileFormatError, ...): their message says it all."""
+
+
 def describe_error(exc: BaseException) -> str:
-    """One line for the user: exception type and text, or a plain out-of-memory notice."""
-    text = " ".join(str(exc).split())
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if len(detail) > _MAX_DETAIL:
-        detail = detail[: _MAX_DETAIL - 1] + "…"
+    """One line for the user: what happened (no class names for expected errors; the log
+    has the details), or a plain out-of-memory notice."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    detail = text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
     if _is_out_of_memory(exc):
         return (
             f"The device ran out of memory ({detail}). "
             "Try fewer samples, a smaller batch or a smaller model."
         )
-    return detail
+    if isinstance(exc, EXPECTED_ERRORS):
+        return detail
+    return f"{detail} (an unexpected error; the log has the details)"
