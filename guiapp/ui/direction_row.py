@@ -16,7 +16,6 @@ from PySide6.QtGui import (
     QColor,
     QIcon,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 from superqt import QRangeSlider
 
 from guiapp.core.types import LayerRange
+from guiapp.ui.undo_keys import UndoKeys
 
 if TYPE_CHECKING:
     from guiapp.ui.session_store import SessionStore
@@ -135,6 +135,8 @@ class DirectionRow(QWidget):
         store.commit_requested.connect(self._on_store_commit_requested)
         for child in self.findChildren(QWidget):
             child.installEventFilter(self)
+        self._undo_keys = UndoKeys(store.undo_stack, self._show_store_values, self)
+        self._undo_keys.watch(self.alpha_box, self.first_layer_box, self.last_layer_box)
         self.set_selected(store.selected == index)
 
     def _build_layout(self) -> None:
@@ -240,6 +242,12 @@ class DirectionRow(QWidget):
                 with QSignalBlocker(box):
                     box.setValue(value)
 
+    def _show_store_values(self) -> None:
+        """Show the store's values again, even where the boxes hold unentered typing."""
+        if self.index < len(self.store):
+            self._shown.clear()
+            self.refresh()
+
     def _on_store_direction_changed(self, index: int) -> None:
         if index == self.index:
             self.refresh()
@@ -335,8 +343,6 @@ class DirectionRow(QWidget):
             self.edit_label()
             return True
         elif kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            if self._is_number_box(watched) and self._undo_key(event):
-                return True
             if event.key() == Qt.Key.Key_F2:
                 self.edit_label()
                 return True
@@ -353,30 +359,6 @@ class DirectionRow(QWidget):
             event.ignore()  # let the list scroll instead of nudging an unfocused control
             return True
         return super().eventFilter(watched, event)
-
-    def _is_number_box(self, widget: QObject) -> bool:
-        boxes = (self.alpha_box, self.first_layer_box, self.last_layer_box)
-        return any(widget is box or widget is box.lineEdit() for box in boxes)
-
-    def _undo_key(self, event: QKeyEvent) -> bool:
-        """Undo and redo from a number box: its line edit takes Ctrl+Z for its own text
-        history, which hides the window's Edit > Undo; here the store's history wins (the
-        box then shows the store's value again, dropping any unentered typing)."""
-        stack = self.store.undo_stack
-        if event.matches(QKeySequence.StandardKey.Undo):
-            stack.undo()
-        elif event.matches(QKeySequence.StandardKey.Redo) or (
-            event.key() == Qt.Key.Key_Z
-            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
-            | Qt.KeyboardModifier.ShiftModifier
-        ):
-            stack.redo()
-        else:
-            return False
-        if self.index < len(self.store):
-            self._shown.clear()
-            self.refresh()
-        return True
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F2:
