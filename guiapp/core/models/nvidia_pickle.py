@@ -107,7 +107,7 @@ def _block_resolutions(res: int) -> list[int]:
 def generator_from_record(record: PersistentRecord) -> Generator:
     """Build our :class:`Generator` from a recorded NVIDIA ``Generator`` and load its weights."""
     cfg = config_from_record(record)
-    net = build_checked(lambda: Generator(cfg), record.tensors())
+    net = build_checked(lambda: Generator(cfg), record.tensors(), cfg.param_estimate())
     return net.eval().requires_grad_(False)
 
 

@@ -21,13 +21,20 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+MAX_TAPS = 64
 Padding = tuple[int, int, int, int]
 """(x_before, x_after, y_before, y_after); negative values crop."""
 
 
 def make_filter(taps: Sequence[float] = (1, 3, 3, 1)) -> torch.Tensor:
-    """(k, k) float32 outer product of ``taps`` with itself, normalised to sum 1."""
-    f = torch.as_tensor(list(taps), dtype=torch.float32)
+    """(k, k) float32 outer product of ``taps`` with itself, normalised to sum 1.
+
+    Computed on the CPU even inside a meta-device build (a meta ``outer`` would import
+    torch's compiler stack, seconds of start-up, to check a 4x4 buffer)."""
+    taps = list(taps)
+    if not 1 <= len(taps) <= MAX_TAPS:
+        raise ValueError(f"a resampling filter needs 1..{MAX_TAPS} taps, not {len(taps)}")
+    f = torch.as_tensor(taps, dtype=torch.float32, device="cpu")
     if f.ndim != 1 or f.numel() == 0:
         raise ValueError("filter taps must be a non-empty 1-D sequence")
     f2 = torch.outer(f, f)

@@ -218,12 +218,26 @@ def load_weights(net: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
 
 
-def build_checked(make: Callable[[], N], tensors: dict[str, torch.Tensor]) -> N:
-    """``make()`` loaded with ``tensors``, after checking them against a storage-free (meta)
-    build: settings that do not fit the weights present allocate nothing."""
-    with torch.device("meta"):
-        expected = make().state_dict()
-    check_weights_fit(expected, tensors)
+PARAM_SLACK = 4
+"""How much more a file's settings may describe than its tensors hold (buffers the file
+leaves out, such as fixed noise, and the estimate's rounding)."""
+
+
+def check_size(estimate: int, tensors: Mapping[str, torch.Tensor]) -> None:
+    """Refuse settings that describe a network far bigger than the weights present."""
+    present = sum(t.numel() for t in tensors.values())
+    if estimate > PARAM_SLACK * present + 2**20:
+        raise ModelLoadError(
+            f"the settings describe a network of about {estimate:,} numbers, but the file "
+            f"holds {present:,}; refusing to build it"
+        )
+
+
+def build_checked(make: Callable[[], N], tensors: dict[str, torch.Tensor], estimate: int) -> N:
+    """``make()`` loaded with ``tensors``, after checking that the settings' ``estimate``
+    of the network's size fits the tensors present (so nothing big is allocated for a
+    small file), then strictly (names, shapes, floating point, finite)."""
+    check_size(estimate, tensors)
     net = make()
     load_weights(net, tensors)
     return net

@@ -95,6 +95,23 @@ class StyleGAN2Config:
                 lim.check_int(f"channels at {res}x{res}", self.channels_at(res), 1,
                               lim.MAX_CHANNELS)
 
+    def param_estimate(self) -> int:
+        """About how many numbers the network holds (parameters and buffers, within a small
+        factor), computed from the settings alone, so a file whose settings describe a far
+        bigger network than its tensors is refused before anything is allocated."""
+        feats = self.layer_features or self.w_dim
+        embed = self.embed_features or self.w_dim
+        z_in = self.z_dim + (embed if self.c_dim else 0)
+        total = z_in * feats + feats * feats * max(self.mapping_layers - 2, 0) + feats * self.w_dim
+        total += self.c_dim * embed
+        prev = self.channels_at(4)
+        for res in self.block_resolutions:
+            out = self.channels_at(res)
+            total += self.w_dim * (prev + 2 * out) + 9 * out * (prev + out) + out * prev
+            total += out * self.img_channels + 2 * res * res + 16 * out
+            prev = out
+        return total
+
     @property
     def block_resolutions(self) -> list[int]:
         return [2**i for i in range(2, int(math.log2(self.img_resolution)) + 1)]

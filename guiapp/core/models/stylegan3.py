@@ -29,7 +29,7 @@ import torch
 
 from guiapp.core.models.base import ModelLoadError
 from guiapp.core.models.restricted_pickle import PersistentRecord
-from guiapp.core.models.stylegan import StyleGANModel, check_weights_fit, load_weights
+from guiapp.core.models.stylegan import StyleGANModel, check_size, load_weights
 from guiapp.core.models.stylegan2_layers import NOISE_MODES, FullyConnectedLayer
 from guiapp.core.models.stylegan3_net import Generator, StyleGAN3Config
 
@@ -194,14 +194,12 @@ def generator_from_record(record: PersistentRecord) -> Generator:
     """Build our StyleGAN3 :class:`Generator` from a record and load its weights."""
     cfg = config_from_record(record)
     tensors = record.tensors()
-    with torch.device("meta"):
-        shell = Generator(cfg)
+    check_size(cfg.param_estimate(), tensors)
+    net = Generator(cfg)
     try:
-        _check_geometry(shell, record)
+        _check_geometry(net, record)
     except (TypeError, ValueError) as exc:
         raise ModelLoadError(f"unexpected StyleGAN3 network record ({exc})") from None
-    check_weights_fit(shell.state_dict(), tensors)
-    net = Generator(cfg)
     load_weights(net, tensors)
     return net.eval().requires_grad_(False)
 

@@ -114,6 +114,15 @@ class StyleGAN3Config:
         return {"cutoffs": cutoffs, "half_widths": half_widths, "rates": rates,
                 "sizes": sizes, "channels": channels}  # fmt: skip
 
+    def param_estimate(self) -> int:
+        """About how many numbers the network holds (see StyleGAN2Config.param_estimate)."""
+        ch = self._bands()["channels"]
+        total = self.z_dim * self.w_dim * self.mapping_layers + self.c_dim * self.w_dim
+        total += self.w_dim * self.w_dim * self.mapping_layers
+        for i in range(1, len(ch)):
+            total += int(ch[i - 1]) * (int(ch[i]) * self.conv_kernel**2 + self.w_dim)
+        return total + int(ch[0]) * 4
+
     def input_spec(self) -> dict[str, float]:
         """Keyword arguments of :class:`SynthesisInput` (channels, size, rate, bandwidth)."""
         bands = self._bands()
