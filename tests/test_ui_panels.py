@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from guiapp.core.layers import layer_preset
 from guiapp.core.models.registry import DEFAULT_MODEL, builtin_models
+from guiapp.core.seeds import SEED_MAX
 from guiapp.core.types import LayerRange, ModelInfo
 from guiapp.ui.image_view import ImageView
 from guiapp.ui.method_panel import MethodPanel
@@ -126,9 +127,9 @@ def test_picker_busy_disables_and_devices_request(qtbot):
     assert not picker._model_combo.isEnabled() and not picker._device_combo.isEnabled()
     picker.set_busy(False)
     assert picker._model_combo.isEnabled()
-    picker.set_devices(["NVIDIA Test GPU"])
+    picker.set_devices([("cuda:0", "CUDA 0: NVIDIA Test GPU")])  # the CPU is always offered
     devices = picker._device_combo
-    assert [devices.itemData(i) for i in range(devices.count())] == ["cpu", "cuda:0"]
+    assert picker.devices() == [("cpu", "CPU"), ("cuda:0", "CUDA 0: NVIDIA Test GPU")]
     with qtbot.waitSignal(picker.device_requested) as blocker:
         devices.activated.emit(1)
     assert blocker.args == ["cuda:0"]
@@ -250,6 +251,22 @@ def test_latentclr_page_settings_reach_the_params(qtbot):
     assert params["layers"] == LayerRange(0, 4)
 
 
+def test_method_seeds_take_every_seed_the_core_accepts(qtbot):
+    from guiapp.core.methods import make_params
+
+    panel = MethodPanel(_store())
+    qtbot.addWidget(panel)
+    big = 3_000_000_000  # past QSpinBox's 2**31 - 1
+    for box in (panel._gs_seed, panel.latentclr.seed):
+        box.lineEdit().setText(str(big))
+        box.interpretText()
+    assert panel.params("ganspace")["seed"] == big
+    assert make_params("latentclr", panel.params("latentclr")).seed == big
+    panel.latentclr.seed.lineEdit().setText(str(SEED_MAX + 1))
+    panel.latentclr.seed.interpretText()
+    assert panel.params("latentclr")["seed"] <= SEED_MAX
+
+
 def test_method_panel_waits_for_a_model(qtbot):
     store = _store(None)
     panel = MethodPanel(store)
@@ -277,7 +294,7 @@ def test_image_view_seed_both_ways(qtbot):
     for _ in range(3):
         view._random.click()
         seeds.add(store.seed)
-    assert len(seeds) > 1 and all(0 <= s < 2**31 for s in seeds)
+    assert len(seeds) > 1 and all(0 <= s <= SEED_MAX for s in seeds)
     assert view._seed.value() == store.seed
 
 

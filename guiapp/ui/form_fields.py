@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
 
-SEED_MAX = 2**31 - 1
+from guiapp.ui.seed_box import SeedBox
 
 
 def spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
@@ -41,5 +41,13 @@ def choice(items: dict[str, str], current: str, tip: str) -> QComboBox:
     for key, text in items.items():
         box.addItem(text, key)
     box.setCurrentIndex(list(items).index(current))
+    box.setToolTip(tip)
+    return box
+
+
+def seed(value: int, tip: str) -> SeedBox:
+    """A seed field that holds every seed the core accepts (0 .. ``core.seeds.SEED_MAX``)."""
+    box = SeedBox()
+    box.set_seed(value)
     box.setToolTip(tip)
     return box

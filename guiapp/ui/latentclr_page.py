@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QWidget
 
 from guiapp.core.latentclr_params import LOSSES, MODEL_TYPES, Params, default_layer
-from guiapp.ui.form_fields import SEED_MAX, choice, number, shrinkable, spin
+from guiapp.ui.form_fields import choice, number, seed, shrinkable, spin
 from guiapp.ui.layer_range_picker import LayerRangePicker
 
 DEFAULTS = Params()
@@ -77,9 +77,7 @@ class LatentCLRPage(QWidget):
             "when editing: coarse layers change pose and shape, middle ones features, "
             "fine ones colour and texture"
         )
-        self.seed = spin(
-            0, SEED_MAX, d.seed, "Random seed of the initial directions and training latents"
-        )
+        self.seed = seed(d.seed, "Random seed of the initial directions and training latents")
         self.keep_best = QCheckBox("Keep the best")
         self.keep_best.setChecked(True)
         self.keep_best.setToolTip(
@@ -128,7 +126,7 @@ class LatentCLRPage(QWidget):
             "loss": self.loss.currentData(),
             "layer": self.layer.currentText() or None,
             "layers": self.layers.value(),
-            "seed": self.seed.value(),
+            "seed": self.seed.seed(),
             "keep_best_on_cancel": self.keep_best.isChecked(),
         }
 

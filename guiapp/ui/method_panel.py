@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from guiapp.ui.form_fields import SEED_MAX, spin
+from guiapp.ui.form_fields import seed, spin
 from guiapp.ui.latentclr_page import LatentCLRPage
 from guiapp.ui.layer_range_picker import LayerRangePicker
 from guiapp.ui.session_store import SessionStore
@@ -81,11 +81,8 @@ class MethodPanel(QWidget):
         )
         self._gs_samples_chosen = False  # the user's number wins over the model's default
         self._gs_samples.valueChanged.connect(self._on_gs_samples_value_changed)
-        self._gs_seed = spin(
-            0,
-            SEED_MAX,
-            0,
-            "Random seed for sampling those latents; the same seed gives the same directions",
+        self._gs_seed = seed(
+            0, "Random seed for sampling those latents; the same seed gives the same directions"
         )
         self._gs_layer = QComboBox()
         self._gs_layer.setToolTip(
@@ -157,7 +154,7 @@ class MethodPanel(QWidget):
             return {
                 "k": self._gs_k.value(),
                 "samples": self._gs_samples.value(),
-                "seed": self._gs_seed.value(),
+                "seed": self._gs_seed.seed(),
                 "layer": self._gs_layer.currentText() if uses_layer else None,
                 "layers": None,
             }
