@@ -74,6 +74,7 @@ def window(qtbot, tmp_path):
     win.show()
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
         win.open_model()
+    qtbot.waitUntil(lambda: not win.runner.is_busy())  # the load's own "finished" has come
     yield win
     win.close()
 

@@ -30,7 +30,7 @@ def window(qtbot, tmp_path):
     win.show()
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
         win.open_model()
-    qtbot.waitUntil(lambda: pixels(win) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: pixels(win) is not None and not win.runner.is_busy(), timeout=10_000)
     yield win
     win.close()
 
