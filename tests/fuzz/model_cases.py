@@ -331,5 +331,5 @@ def build_cases(folder: Path, *, cuts: int = 40, flips: int = 40, seed: int = 14
     files.safetensors_cases(w, builtin.weights)
     valid = {Path(c.argv[-1]).stem: Path(c.argv[-1]) for c in w.cases if c.family == "valid"}
     files.mutation_cases(w, valid, cuts=cuts, flips=flips, seed=seed)
-    files.path_cases(w, valid["stylegan2"])
+    files.path_cases(w, valid["stylegan2"], valid["dcgan"])
     return w.cases

@@ -259,7 +259,7 @@ def mutation_cases(w: Any, valid: dict[str, Path], *, cuts: int, flips: int, see
                   expect_refusal=None)
 
 
-def path_cases(w: Any, valid: Path) -> None:
+def path_cases(w: Any, valid: Path, valid_safetensors: Path) -> None:
     """FIFOs, devices, folders, symlink loops, missing files, names that are not UTF-8."""
     fifo = w.path("model-fifo.pkl")
     os.mkfifo(fifo)
@@ -277,10 +277,12 @@ def path_cases(w: Any, valid: Path) -> None:
     w.add("path", "dangling.pkl", path=dangling)
     w.add("path", "empty.pkl", b"")
     w.add("path", "text.pkl", b"hello, not a model\n")
-    raw = os.fsencode(w.folder) + b"/model-\xff\xfe.pkl"
-    with open(raw, "wb") as fh:
-        fh.write(valid.read_bytes())
-    w.add("path", "non-utf8-name", path=Path(os.fsdecode(raw)), expect_refusal=False)
+    for source, raw_name in ((valid, b"model-\xff\xfe.pkl"), (valid_safetensors, b"caf\xe9.st")):
+        raw = os.fsencode(w.folder) + b"/" + raw_name
+        with open(raw, "wb") as fh:
+            fh.write(source.read_bytes())
+        w.add("path", f"non-utf8-{source.suffix[1:]}", path=Path(os.fsdecode(raw)),
+              expect_refusal=False)
     link = w.path("link-to-valid.pkl")
     os.symlink(valid, link)
     w.add("path", "link-to-valid.pkl", path=link, expect_refusal=False)

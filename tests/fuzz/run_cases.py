@@ -17,7 +17,10 @@ def run_one(argv: list[str]) -> dict:
     """Exit code, captured output and the type of an escaped exception, if any."""
     from guiapp import cli
 
-    out, err = io.StringIO(), io.StringIO()
+    # Encoded like a real process's streams: stdout strict UTF-8 (a name that is not UTF-8
+    # printed raw fails there, as it would in a terminal), stderr with backslash escapes.
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace")
     start = time.monotonic()
     exception = None
     code: int | None
@@ -31,9 +34,14 @@ def run_one(argv: list[str]) -> dict:
             print(f"Traceback (most recent call last): {exception}: {str(exc)[:300]}",
                   file=err)
             code = None
-    return {"returncode": code, "stdout": out.getvalue()[-4000:],
-            "stderr": err.getvalue()[-4000:], "elapsed_s": time.monotonic() - start,
-            "exception": exception}
+    return {"returncode": code, "stdout": _text(out), "stderr": _text(err),
+            "elapsed_s": time.monotonic() - start, "exception": exception}
+
+
+def _text(stream: io.TextIOWrapper) -> str:
+    stream.flush()
+    raw = stream.buffer.getvalue()  # type: ignore[attr-defined]
+    return raw.decode("utf-8", "replace")[-4000:]
 
 
 def main(spec_path: str) -> int:

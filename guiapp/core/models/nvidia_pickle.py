@@ -94,6 +94,8 @@ def config_from_record(record: PersistentRecord) -> StyleGAN2Config:
             track_w_avg="w_avg" in (mapping.state.get("_buffers") or {}),
             use_noise=bool(_attr(first_conv, "use_noise", True)),
         )
+    except ModelLoadError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelLoadError(f"unexpected StyleGAN2 network record ({exc})") from None
 

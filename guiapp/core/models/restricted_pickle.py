@@ -24,6 +24,7 @@ and BUILD is applied only to the stand-ins above and to checked numpy state.
 
 from __future__ import annotations
 
+import _compat_pickle
 import codecs
 import io
 import os
@@ -164,6 +165,11 @@ class RestrictedUnpickler(pickle._Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if not isinstance(module, str) or not isinstance(name, str):
             raise pickle.UnpicklingError("malformed global")
+        if self.proto < 3 and self.fix_imports:  # Python 2 names, as pickle maps them
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
         found = self._allowed.get(f"{module}.{name}")
         if found is not None:
             return found

@@ -186,6 +186,11 @@ def load_rosinality(path: Path, name: str, model_id: str) -> StyleGANModel:
         raise ModelLoadError(
             f"{path.name}: not a rosinality stylegan2-pytorch checkpoint (no 'g_ema'; has {keys})"
         )
+    not_tensors = [k for k, v in ckpt["g_ema"].items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise ModelLoadError(
+            f"{path.name}: 'g_ema' entry {str(not_tensors[0])[:60]!r} is not a tensor"
+        )
     try:
         net = network_from_state_dict(ckpt["g_ema"])
     except ModelLoadError as exc:

@@ -149,6 +149,8 @@ def config_from_record(record: PersistentRecord) -> StyleGAN3Config:
             mapping_lr=float(fc0.state.get("bias_gain", 0.01)),
             **synth_cfg,
         )
+    except ModelLoadError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise ModelLoadError(f"unexpected StyleGAN3 network record ({exc})") from None
 
