@@ -104,3 +104,20 @@ def test_pngs_without_our_metadata_are_named(tmp_path):
     text.write_text("not an image")
     with pytest.raises(FileFormatError, match=r"notes\.png: "):
         read_image_metadata(text)
+
+
+def test_latent_dependent_directions_rerender_from_metadata(tmp_path, capsys, model):
+    """LatentCLR linear directions: the set's identity covers its direction model, which
+    survives the file round trip."""
+    clr = tmp_path / "clr.npz"
+    assert run(capsys, "discover", REF, "--method", "latentclr", "-k", "3", "--model-type",
+               "linear", "--iterations", "3", "--batch", "4", "-o", clr)[0] == 0
+    ds = load_direction_set(clr)
+    assert ds.conditional is not None
+    out = tmp_path / "strip.png"
+    assert run(capsys, "render", REF, "--seed", "2", "--directions", clr, "--edit", "0=2",
+               "--edit", "1=-1", "--strip", "1", "-o", out)[0] == 0
+    np.testing.assert_array_equal(render_from_metadata(read_image_metadata(out), model, ds),
+                                  png(out))
+    # Same mean vectors without the direction model would edit differently: another identity.
+    assert direction_set_sha256(ds) != direction_set_sha256(replace(ds, conditional=None))
