@@ -266,7 +266,8 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
         "render",
         help="render an edited image, a strip or a grid to PNG",
         description="Render seed SEED with edits; --strip or --grid vary alpha along "
-        "directions (the --edit values are applied to every image first).",
+        "directions: a row along direction I holds the other --edit values and puts I at "
+        "each alpha exactly (I's own --edit is replaced), as the window's strip does.",
     )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--directions", metavar="FILE.npz", help="direction file from 'discover'")
@@ -317,7 +318,8 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
         "--layers",
         type=_arg_type(LayerRange.parse_inclusive),
         metavar="START-END",
-        help="--strip: layers to move (inclusive); default: the direction's own",
+        help="--strip: layers to move (inclusive); default: those of its --edit, else "
+        "the direction's own",
     )
     p.add_argument("--scale", type=_arg_type(_scale), default=1, help="upscale by N")
     p.add_argument("--resample", choices=("nearest", "lanczos"), default="nearest")
