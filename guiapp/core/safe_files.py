@@ -74,7 +74,8 @@ def open_regular(path: str | Path, what: str, max_bytes: int) -> Iterator[IO[byt
     """
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise _open_error(path, exc) from None
     try:
@@ -86,7 +87,8 @@ def open_regular(path: str | Path, what: str, max_bytes: int) -> Iterator[IO[byt
                 f"{path}: is {st.st_size / MiB:.0f} MiB, more than a {what} can be "
                 f"({max_bytes / MiB:.0f} MiB)"
             )
-        os.set_blocking(fd, True)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
         fh = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

@@ -207,11 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="data_campaign")
     p.add_argument("--pythonpath", help="another guiapp tree to test (before/after)")
     p.add_argument("--show", action="store_true", help="list every case not refused or ok")
+    p.add_argument("--families", action="store_true", help="counts per family too")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="guiapp-data-campaign-") as tmp:
         results = run_campaign(Path(tmp), args.pythonpath)
     classes = [cls for _, cls, _ in results.values()]
     print(json.dumps({"cases": len(classes), **tally(classes)}))
+    if args.families:
+        for family in sorted({case.family for case, _, _ in results.values()}):
+            counts = tally(cls for case, cls, _ in results.values() if case.family == family)
+            print(family, json.dumps({k: v for k, v in counts.items() if v}))
     if args.show:
         for cid, (case, cls, err) in results.items():
             if cls not in ("refused", "ok"):
