@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication
 
 from guiapp.core.types import Direction, DirectionSet, LayerRange, ModelInfo
 from guiapp.ui.direction_list import PLACEHOLDER_TEXT, DirectionList
-from guiapp.ui.direction_row import ALPHA_STEPS, SINGLE_LATENT_TIP, DirectionRow
+from guiapp.ui.direction_row import ALPHA_STEPS, DirectionRow
+from guiapp.ui.direction_tips import SINGLE_LATENT_TIP
 from guiapp.ui.ranking_plot import RankingPlot
 from guiapp.ui.session_store import SessionStore
 

@@ -8,19 +8,10 @@ GANSpace: the store's ``LayerRange(2, 6)`` shows as layers 2 to 5.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
-from PySide6.QtGui import (
-    QColor,
-    QIcon,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-)
+from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -39,6 +30,15 @@ from PySide6.QtWidgets import (
 from superqt import QRangeSlider
 
 from guiapp.core.types import LayerRange
+from guiapp.ui.direction_tips import (
+    NAME_TIP,
+    RESET_TIP,
+    alpha_tip,
+    layers_tip,
+    name_placeholder,
+    name_tip,
+    note_sentence,
+)
 from guiapp.ui.undo_keys import UndoKeys
 
 if TYPE_CHECKING:
@@ -46,16 +46,7 @@ if TYPE_CHECKING:
 
 #: Alpha slider positions per slider unit: 0.01-unit resolution.
 ALPHA_STEPS = 100
-SINGLE_LATENT_TIP = "This model has a single latent: edits apply to all of it"
-NAME_TIP = "Name this direction: F2 or double-click, Enter keeps, Esc cancels"
 _icons: dict[str, QIcon] = {}  # made once: a standard icon per row slows big lists down
-
-
-def short_note(notes: str) -> str:
-    """A note that fits the name field: "near-duplicate of direction 3" shows as
-    "≈ direction 3"; the full note is in the field's tooltip."""
-    match = re.fullmatch(r"near-duplicate of (direction \d+)", notes)
-    return f"≈ {match.group(1)}" if match else notes
 
 
 class DirectionRow(QWidget):
@@ -100,7 +91,7 @@ class DirectionRow(QWidget):
         if "reset" not in _icons:
             _icons["reset"] = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
         self.reset_button.setIcon(_icons["reset"])
-        self.reset_button.setToolTip("Reset alpha and layers")
+        self.reset_button.setToolTip(RESET_TIP)
         self.reset_button.setAutoRaise(True)
         for widget, name in (
             (self.label_edit, "Label"),
@@ -184,22 +175,16 @@ class DirectionRow(QWidget):
         self._set_alpha_range(self.store.alpha_limit(self.index))
         ds = self.store.direction_set
         notes = ds.directions[self.index].notes if ds is not None and self.index < len(ds) else ""
-        self.label_edit.setPlaceholderText(f"{short_note(notes)} (F2)" if notes else "unnamed (F2)")
-        note = f"{notes[:1].upper()}{notes[1:]}. " if notes else ""
-        self.label_edit.setToolTip(note + NAME_TIP)  # the note in full
-        self.index_label.setToolTip(note.strip())
+        self.label_edit.setPlaceholderText(name_placeholder(notes))
+        self.label_edit.setToolTip(name_tip(notes))  # the note in full
+        self.index_label.setToolTip(note_sentence(notes))
         last = self.store.num_ws - 1
         with QSignalBlocker(self.layer_slider):
             self.layer_slider.setRange(0, last)
         for box in (self.first_layer_box, self.last_layer_box):
             with QSignalBlocker(box):
                 box.setRange(0, last)
-        tip = SINGLE_LATENT_TIP
-        if last > 0:
-            tip = (
-                f"Layers this edit changes, first to last inclusive, of this model's 0-{last}."
-                " Early layers hold pose and shape, late layers colour and detail."
-            )
+        tip = layers_tip(last)
         for widget in self.layer_widgets():
             widget.setToolTip(tip)
             widget.setEnabled(last > 0 and widget is not self.layers_caption)  # caption: grey
@@ -210,7 +195,7 @@ class DirectionRow(QWidget):
         with QSignalBlocker(self.alpha_slider), QSignalBlocker(self.alpha_box):
             self.alpha_slider.setRange(-round(limit * ALPHA_STEPS), round(limit * ALPHA_STEPS))
             self.alpha_box.setRange(-limit, limit)
-        tip = f"Alpha, from -{limit:g} to {limit:g}. {self.store.unit_text(self.index)}."
+        tip = alpha_tip(limit, self.store.unit_text(self.index))
         self.alpha_slider.setToolTip(tip)
         self.alpha_box.setToolTip(tip)
 
