@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 from cli_support import REF
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 from window_support import (
     answer_dialogs,
     menu_action,
@@ -101,7 +102,15 @@ def test_main_refuses_a_missing_gpu_like_the_cli(config, capsys, tmp_path):
 
     from guiapp.app import main
 
-    assert main(["--device", MISSING_GPU]) == 2  # before any window opens
+    opened = QTimer()  # runs only if main() opened a window and entered its event loop
+    opened.timeout.connect(lambda: [w.close() for w in _top_windows()])
+    opened.timeout.connect(QApplication.instance().quit)
+    opened.start(0)
+    try:
+        code = main(["--device", MISSING_GPU])
+    finally:
+        opened.stop()
+    assert code == 2  # before any window opens
     err = capsys.readouterr().err
     assert err == f"guiapp: error: {cli_reason}\n"
     assert MISSING_GPU in err and "Traceback" not in err
@@ -109,8 +118,6 @@ def test_main_refuses_a_missing_gpu_like_the_cli(config, capsys, tmp_path):
 
 
 def _top_windows() -> list[MainWindow]:
-    from PySide6.QtWidgets import QApplication
-
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
 
 
