@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from guiapp.ui.main_window import MainWindow
 from guiapp.ui.settings import AppSettings
@@ -25,6 +26,8 @@ def window(qtbot, tmp_path):
         win.run_method("sefa", {"k": 4})
     qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=10_000)
     yield win
+    for box in win.findChildren(QMessageBox):  # the error boxes this test made the window show
+        box.close()
     win.close()
 
 
