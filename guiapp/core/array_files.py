@@ -39,17 +39,28 @@ def check_dtype(dtype: np.dtype, name: str, text_ok: bool = False) -> None:
         raise ValueError(f"array {name!r} is not in this machine's byte order ({dtype})")
 
 
+def _npy_header(member: Any, name: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran order, dtype) from an ``.npy`` header; ValueError if it is damaged."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        read = np.lib.format.read_array_header_1_0
+    elif version in ((2, 0), (3, 0)):
+        read = np.lib.format.read_array_header_2_0
+    else:
+        raise ValueError(f"array {name!r} has an unknown .npy version {version}")
+    try:
+        return read(member)
+    except ValueError:
+        raise
+    except Exception as exc:  # numpy's header parser (tokenize, ast) raises many kinds
+        raise ValueError(f"array {name!r} has a damaged header ({type(exc).__name__})") from None
+
+
 def _npy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> np.ndarray:
     """One ``.npy`` member, read only as far as its header's (checked) size."""
     name = info.filename[:-4]
     with zf.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(member)
-        elif version in ((2, 0), (3, 0)):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(member)
-        else:
-            raise ValueError(f"array {name!r} has an unknown .npy version {version}")
+        shape, fortran, dtype = _npy_header(member, name)
         check_dtype(dtype, name, text_ok=name == "meta")
         if any(int(n) < 0 for n in shape):
             raise ValueError(f"array {name!r} has a negative size in its shape {shape}")

@@ -21,7 +21,12 @@ from tests.fuzz import data_files as df
 from tests.fuzz.data_cases import DataCase, before, outcome_class
 from tests.fuzz.data_runner import run_cases
 from tests.fuzz.harness import tally
-from tests.fuzz.hostile_data import direction_sets, mutations, safetensors_sets
+from tests.fuzz.hostile_data import (
+    direction_sets,
+    member_mutations,
+    mutations,
+    safetensors_sets,
+)
 from tests.fuzz.hostile_sessions import sessions
 
 REF = df.REF
@@ -82,6 +87,12 @@ def set_cases(folder: Path, out: Path, bases: dict[str, Path]) -> list[DataCase]
         suffix = bases[base].suffix
         made += [(n, m, suffix, "mutations")
                  for n, m in mutations(bases[base].read_bytes(), base, count, seed)]
+    linear = df.linear_set()
+    inside = {**df.set_members(linear),
+              "model.weight": df.npy(linear.conditional.arrays()["weight"])}
+    made += [(n, m, ".npz", "mutations") for n, m in member_mutations(df.set_members(), "npz",
+                                                                      45, 5)]
+    made += [(n, m, ".npz", "mutations") for n, m in member_mutations(inside, "linear", 40, 6)]
     for name, (data, expect, say), suffix, family in made:
         path = sub / f"{name}{suffix}"
         path.write_bytes(data)

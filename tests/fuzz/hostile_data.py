@@ -159,20 +159,37 @@ def safetensors_sets(valid: bytes) -> Iterator[tuple[str, Made]]:
     yield "st-shape-1e12", (with_header(big), "refuse", [])
 
 
+def _mutate(data: bytes, rng: random.Random, how: int) -> bytes:
+    """0: flip 1-8 bits; 1: overwrite 4 bytes with a hostile token; 2: cut the end off."""
+    out = bytearray(data)
+    if how == 0:
+        for _ in range(rng.randint(1, 8)):
+            pos = rng.randrange(len(out))
+            out[pos] ^= 1 << rng.randrange(8)
+    elif how == 1:
+        pos = rng.randrange(len(out))
+        out[pos:pos + 4] = rng.choice([b"\xff\xff\xff\x7f", b"9999", b"\x00\x00\x00\x80",
+                                       b"-1,", b"[[[["])
+    else:
+        out = out[: rng.randrange(len(out))]
+    return bytes(out)
+
+
 def mutations(data: bytes, prefix: str, count: int, seed: int) -> Iterator[tuple[str, Made]]:
     """Bit flips, byte overwrites and cuts of a valid file (deterministic)."""
     rng = random.Random(seed)
     for i in range(count):
-        out = bytearray(data)
-        how = i % 3
-        if how == 0:
-            for _ in range(rng.randint(1, 8)):
-                pos = rng.randrange(len(out))
-                out[pos] ^= 1 << rng.randrange(8)
-        elif how == 1:
-            pos = rng.randrange(len(out))
-            out[pos:pos + 4] = rng.choice([b"\xff\xff\xff\x7f", b"9999", b"\x00\x00\x00\x80",
-                                           b"-1,", b"[[[["])
-        else:
-            out = out[: rng.randrange(len(out))]
-        yield f"{prefix}-mutation-{i}", (bytes(out), "either", [])
+        yield f"{prefix}-mutation-{i}", (_mutate(data, rng, i % 3), "either", [])
+
+
+def member_mutations(members: dict[str, bytes], prefix: str, count: int,
+                     seed: int) -> Iterator[tuple[str, Made]]:
+    """Mutations inside one member (its ``.npy`` header, data or meta JSON), re-zipped so
+    the archive itself is sound: these reach the array and metadata checks."""
+    names = sorted(members)
+    rng = random.Random(seed)
+    for i in range(count):
+        member = names[i % len(names)]
+        changed = _mutate(members[member], rng, (i // len(names)) % 3)
+        yield f"{prefix}-member-{member}-{i}", (df.npz({**members, member: changed}), "either",
+                                                [])
