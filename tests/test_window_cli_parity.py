@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from stylegan_fixtures import random_generator, write_nvidia_pickle
+from window_support import menu_action
 
 from guiapp.cli import main
 from guiapp.core.image_metadata import read_image_metadata, render_from_metadata
@@ -79,7 +80,14 @@ def shown_strip(window, qtbot) -> np.ndarray:
     return window.last_result.strip
 
 
-def test_window_strip_and_grid_equal_the_cli(window, qtbot, files, tmp_path):
+def save_from_menu(window, monkeypatch, name: str, path: Path) -> None:
+    """File > ``name`` with the save dialog answered ``path`` (the only thing replaced)."""
+    monkeypatch.setattr(window.files, "ask_save_path", lambda *_: str(path))
+    menu_action(window, name).trigger()
+
+
+def test_window_strip_and_grid_equal_the_cli(window, qtbot, files, tmp_path,
+                                                monkeypatch):
     model, dirs = files
     cli_strip, cli_grid = tmp_path / "cli_strip.png", tmp_path / "cli_grid.png"
     cli("render", model, "--directions", dirs, *CLI_STATE, "--strip", "1", "-o", cli_strip)
@@ -92,30 +100,30 @@ def test_window_strip_and_grid_equal_the_cli(window, qtbot, files, tmp_path):
     np.testing.assert_array_equal(strip[:, 16 * 5 : 16 * 6], window.last_result.image)
 
     win_strip, win_grid = tmp_path / "win_strip.png", tmp_path / "win_grid.png"
-    window.files.save_strip(str(win_strip))
+    save_from_menu(window, monkeypatch, "Save strip…", win_strip)
     qtbot.waitUntil(win_strip.exists, timeout=30_000)
     np.testing.assert_array_equal(png(win_strip), png(cli_strip))
     with qtbot.waitSignal(window.runner.succeeded, timeout=60_000):
-        assert window.files.save_grid(str(win_grid), rows=4) is not None
+        save_from_menu(window, monkeypatch, "Save grid…", win_grid)  # the first 10: all 4
     assert png(win_grid).shape == (16 * 4, 16 * 7, 3)
     np.testing.assert_array_equal(png(win_grid), png(cli_grid))
 
 
 def test_window_and_cli_pngs_share_one_schema_and_rerender_from_it(window, qtbot, files,
-                                                                   tmp_path):
+                                                                   tmp_path, monkeypatch):
     model_file, dirs = files
     model, ds = load_model(str(model_file)), load_direction_set(dirs)
-    saved = {"image": tmp_path / "win.png", "strip": tmp_path / "win_strip.png",
-             "x2": tmp_path / "win_x2.png", "grid": tmp_path / "win_grid.png"}
+    saved = {"Save image…": tmp_path / "win.png", "Save strip…": tmp_path / "win_strip.png",
+             "Save image upscaled ×4…": tmp_path / "win_x4.png",
+             "Save grid…": tmp_path / "win_grid.png"}
     shown_strip(window, qtbot)
     window.store.set_label(0, "pose")  # typed after the render: the saved files say it
-    window.files.save_image(path=str(saved["image"]))
-    window.files.save_image(scale=2, path=str(saved["x2"]))
-    window.files.save_strip(str(saved["strip"]))
-    qtbot.waitUntil(lambda: all(saved[k].exists() for k in ("image", "x2", "strip")),
+    for name in ("Save image…", "Save image upscaled ×4…", "Save strip…"):
+        save_from_menu(window, monkeypatch, name, saved[name])
+    qtbot.waitUntil(lambda: all(p.exists() for n, p in saved.items() if n != "Save grid…"),
                     timeout=30_000)
     with qtbot.waitSignal(window.runner.succeeded, timeout=60_000):
-        window.files.save_grid(str(saved["grid"]), rows=4)
+        save_from_menu(window, monkeypatch, "Save grid…", saved["Save grid…"])
     cli_image = tmp_path / "cli.png"
     cli("render", model_file, "--directions", dirs, *CLI_STATE, "-o", cli_image)
 
@@ -123,9 +131,11 @@ def test_window_and_cli_pngs_share_one_schema_and_rerender_from_it(window, qtbot
         meta = read_image_metadata(path)
         np.testing.assert_array_equal(render_from_metadata(meta, model, ds), png(path),
                                       err_msg=kind)
-    assert png(saved["x2"]).shape == (32, 32, 3)
+    assert png(saved["Save image upscaled ×4…"]).shape == (64, 64, 3)
+    assert png(saved["Save grid…"]).shape == (16 * 4, 16 * 7, 3)  # all 4 of the first 10
 
-    win_meta, cli_meta = read_image_metadata(saved["image"]), read_image_metadata(cli_image)
+    win_meta = read_image_metadata(saved["Save image…"])
+    cli_meta = read_image_metadata(cli_image)
     assert win_meta.keys() == cli_meta.keys()
     assert win_meta["directions"].pop("file") is None
     assert cli_meta["directions"].pop("file") == "sefa.npz"
@@ -137,4 +147,4 @@ def test_window_and_cli_pngs_share_one_schema_and_rerender_from_it(window, qtbot
     assert [e.pop("label") for e in cli_meta["edits"]] == ["", "", ""]  # the file's labels
     assert win_meta == cli_meta
     assert win_meta["model"] == str(model_file)
-    np.testing.assert_array_equal(png(saved["image"]), png(cli_image))
+    np.testing.assert_array_equal(png(saved["Save image…"]), png(cli_image))
