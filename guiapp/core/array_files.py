@@ -19,7 +19,7 @@ import json
 import math
 import struct
 import zipfile
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -77,10 +77,11 @@ def _npy_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> np.n
     return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
-def read_npz(data: bytes, max_bytes: int) -> dict[str, np.ndarray]:
-    """Arrays of an ``.npz`` (bytes), at most ``max_bytes`` unpacked in all."""
+def read_npz(data: bytes | IO[bytes], max_bytes: int) -> dict[str, np.ndarray]:
+    """Arrays of an ``.npz`` (bytes, or a seekable binary file read member by member), at
+    most ``max_bytes`` unpacked in all."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
         raise ValueError(f"not a readable zip archive ({exc})") from None
     with zf:

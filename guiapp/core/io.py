@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -48,7 +48,6 @@ from guiapp.core.safe_files import (
     atomic_open,
     atomic_write,
     open_regular,
-    read_limited,
 )
 from guiapp.core.types import DirectionSet
 
@@ -106,21 +105,36 @@ def is_direction_file(path: str | Path) -> bool:
         return False
 
 
-def _read_direction_arrays(data: bytes) -> tuple[dict[str, np.ndarray], Any]:
-    """(arrays, parsed meta JSON) of an ``.npz`` or safetensors direction file's bytes."""
-    if data[:2] == b"PK":
-        arrays = read_npz(data, MAX_DIRECTION_FILE_BYTES)
-        if "meta" not in arrays:
-            raise ValueError("no 'meta' entry")
-        meta = arrays.pop("meta")
-        if meta.shape != () or meta.dtype.kind != "U":
-            raise ValueError("its 'meta' entry is not a text")
-        text = str(meta[()])
-    else:
-        found = safetensors_metadata(data, SAFETENSORS_META_KEY)
-        if found is None:
-            raise ValueError("neither an .npz nor a guiapp safetensors file")
-        text, arrays = found, read_safetensors(data)
+def _npz_arrays(fh: IO[bytes]) -> tuple[dict[str, np.ndarray], str]:
+    """(arrays, meta JSON text) of an ``.npz`` direction file, read member by member."""
+    arrays = read_npz(fh, MAX_DIRECTION_FILE_BYTES)
+    if "meta" not in arrays:
+        raise ValueError("no 'meta' entry")
+    meta = arrays.pop("meta")
+    if meta.shape != () or meta.dtype.kind != "U":
+        raise ValueError("its 'meta' entry is not a text")
+    return arrays, str(meta[()])
+
+
+def _safetensors_arrays(data: bytes) -> tuple[dict[str, np.ndarray], str]:
+    found = safetensors_metadata(data, SAFETENSORS_META_KEY)
+    if found is None:
+        raise ValueError("neither an .npz nor a guiapp safetensors file")
+    return read_safetensors(data), found
+
+
+def _read_direction_arrays(path: Path) -> tuple[dict[str, np.ndarray], Any]:
+    """(arrays, parsed meta JSON) of an ``.npz`` or safetensors direction file."""
+    with open_regular(path, "direction file", MAX_DIRECTION_FILE_BYTES) as fh:
+        try:
+            zipped = fh.read(2) == b"PK"
+            fh.seek(0)
+            if zipped:
+                arrays, text = _npz_arrays(fh)
+            else:
+                arrays, text = _safetensors_arrays(fh.read(MAX_DIRECTION_FILE_BYTES + 1))
+        except OSError as exc:
+            raise FileFormatError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if len(text) > MAX_META_CHARS:
         raise ValueError("its metadata is too large")
     return arrays, jf.parse_json(text)
@@ -129,10 +143,8 @@ def _read_direction_arrays(data: bytes) -> tuple[dict[str, np.ndarray], Any]:
 def load_direction_set(path: str | Path) -> DirectionSet:
     """Read and validate a direction file; FileFormatError names the file and says why."""
     path = Path(path)
-    data = read_limited(path, "direction file", MAX_DIRECTION_FILE_BYTES)
     try:
-        arrays, meta = _read_direction_arrays(data)
-        del data
+        arrays, meta = _read_direction_arrays(path)
         for name in ("vectors", "scores"):
             if name not in arrays:
                 raise ValueError(f"no {name!r} array")
@@ -140,6 +152,8 @@ def load_direction_set(path: str | Path) -> DirectionSet:
             vectors = np.asarray(arrays["vectors"], np.float32)
             scores = np.asarray(arrays["scores"], np.float64)
         model_arrays = {k: v for k, v in arrays.items() if k.startswith(MODEL_PREFIX)}
+    except FileFormatError:
+        raise
     except ValueError as exc:
         raise FileFormatError(f"{path.name}: not a guiapp direction file ({exc})") from None
     return direction_set_from_arrays(vectors, scores, meta, path.name, model_arrays)
