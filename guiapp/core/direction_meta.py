@@ -83,7 +83,7 @@ def _check_version(meta: dict[str, Any], source: str) -> None:
     version = meta.get("version", 1)
     if type(version) is not int or version < 1:
         raise FileFormatError(
-            f"{source}: damaged direction set (format version {jf._show(version)} is not a "
+            f"{source}: damaged direction set (format version {jf.describe(version)} is not a "
             "positive whole number)"
         )
     if version > DIRECTIONS_VERSION:

@@ -31,29 +31,29 @@ def parse_json(text: str | bytes) -> Any:
 def as_int(value: Any, what: str, lo: int, hi: int) -> int:
     """A JSON integer (not a bool or float) with ``lo <= value <= hi``."""
     if type(value) is not int:
-        raise ValueError(f"{what} must be a whole number, not {_show(value)}")
+        raise ValueError(f"{what} must be a whole number, not {describe(value)}")
     if not lo <= value <= hi:
-        raise ValueError(f"{what} must be {lo} to {hi}, not {_show(value)}")
+        raise ValueError(f"{what} must be {lo} to {hi}, not {describe(value)}")
     return value
 
 
 def as_float(value: Any, what: str, limit: float = math.inf) -> float:
     """A finite JSON number (int or float, not a bool) with ``|value| <= limit``."""
     if type(value) not in (int, float):
-        raise ValueError(f"{what} must be a number, not {_show(value)}")
+        raise ValueError(f"{what} must be a number, not {describe(value)}")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number) or abs(number) > limit:
         bound = "" if limit == math.inf else f" between -{limit:g} and {limit:g}"
-        raise ValueError(f"{what} must be a finite number{bound}, not {_show(value)}")
+        raise ValueError(f"{what} must be a finite number{bound}, not {describe(value)}")
     return number
 
 
 def as_str(value: Any, what: str, max_len: int = 1 << 20) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{what} must be text, not {_show(value)}")
+        raise ValueError(f"{what} must be text, not {describe(value)}")
     if len(value) > max_len:
         raise ValueError(f"{what} is longer than {max_len} characters")
     return value
@@ -62,7 +62,7 @@ def as_str(value: Any, what: str, max_len: int = 1 << 20) -> str:
 def as_list(value: Any, what: str, length: int | None = None, max_len: int = 1 << 20) -> list:
     """A JSON list; of exactly ``length`` items when given."""
     if not isinstance(value, list):
-        raise ValueError(f"{what} must be a list, not {_show(value)}")
+        raise ValueError(f"{what} must be a list, not {describe(value)}")
     if length is not None and len(value) != length:
         raise ValueError(f"{what} has {len(value)} entries, expected {length}")
     if len(value) > max_len:
@@ -72,7 +72,7 @@ def as_list(value: Any, what: str, length: int | None = None, max_len: int = 1 <
 
 def as_dict(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ValueError(f"{what} must be an object, not {_show(value)}")
+        raise ValueError(f"{what} must be an object, not {describe(value)}")
     return value
 
 
@@ -91,11 +91,11 @@ def plain(value: Any, what: str, max_depth: int = MAX_DEPTH) -> Any:
         elif isinstance(item, float) and not math.isfinite(item):
             raise ValueError(f"{what} holds a non-finite number")
         elif not (item is None or isinstance(item, (str, int, float))):
-            raise ValueError(f"{what} holds {_show(item)}")
+            raise ValueError(f"{what} holds {describe(item)}")
     return value
 
 
-def _show(value: Any) -> str:
+def describe(value: Any) -> str:
     """A short description of a bad value for a message."""
     if isinstance(value, (dict, list)):
         return "a list" if isinstance(value, list) else "an object"

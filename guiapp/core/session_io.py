@@ -140,7 +140,7 @@ def _check_header(data: Any, source: str) -> None:
     version = data.get("version")
     if type(version) is not int or version < 1:
         raise FileFormatError(
-            f"{source}: damaged session (version {jf._show(version)} is not a positive "
+            f"{source}: damaged session (version {jf.describe(version)} is not a positive "
             "whole number)"
         )
     if version > SESSION_VERSION:
