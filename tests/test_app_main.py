@@ -12,7 +12,6 @@ import pytest
 import torch
 from cli_support import REF
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
 from window_support import (
     answer_dialogs,
     menu_action,
@@ -95,7 +94,7 @@ def test_main_on_the_cpu_remembers_the_device(qtbot, config):
     assert AppSettings(config).device() == "cpu"
 
 
-def test_main_refuses_a_missing_gpu_like_the_cli(config, capsys, tmp_path):
+def test_main_refuses_a_missing_gpu_like_the_cli(qapp, config, capsys, tmp_path):
     assert cli_main(["render", REF, "--seed", "0", "--device", MISSING_GPU,
                      "-o", str(tmp_path / "x.png")]) == 2
     cli_reason = capsys.readouterr().err.strip().split("error: ", 1)[1]
@@ -104,7 +103,7 @@ def test_main_refuses_a_missing_gpu_like_the_cli(config, capsys, tmp_path):
 
     opened = QTimer()  # runs only if main() opened a window and entered its event loop
     opened.timeout.connect(lambda: [w.close() for w in _top_windows()])
-    opened.timeout.connect(QApplication.instance().quit)
+    opened.timeout.connect(qapp.exit)
     opened.start(0)
     try:
         code = main(["--device", MISSING_GPU])
@@ -118,6 +117,8 @@ def test_main_refuses_a_missing_gpu_like_the_cli(config, capsys, tmp_path):
 
 
 def _top_windows() -> list[MainWindow]:
+    from PySide6.QtWidgets import QApplication
+
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
@@ -139,6 +139,9 @@ def run_main(argv: list[str], script: Callable[[MainWindow], None]) -> int:
         code = main(argv)
     finally:
         guard.stop()
+        # Closing the last window posts a Quit event that outlives main()'s loop; left
+        # there, it would end the next test's event loop at once.
+        QCoreApplication.removePostedEvents(None, QEvent.Type.Quit)
     if "error" in outcome:
         raise outcome["error"]
     return code

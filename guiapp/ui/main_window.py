@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
     def show_error(self, title: str, message: str, hint: str = "") -> None:
         """Tell the user without blocking: a window-modal box (``message``, then what to do,
         ``hint``) and the status bar (``message``, until a later success)."""
-        log.warning("%s: %s", title, message)
+        log.warning("%s", message if message.startswith(title) else f"{title}: {message}")
         self.last_error = message
         self._error_status = message
         self.status_label.setText(message)
