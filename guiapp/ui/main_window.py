@@ -363,4 +363,6 @@ class MainWindow(QMainWindow):
         self.runner.shutdown()
         self.render_queue.shutdown()
         self.settings.sync()
+        for box in self.findChildren(QMessageBox):  # its messages and questions go with it
+            box.close()
         super().closeEvent(event)
