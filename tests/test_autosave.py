@@ -4,14 +4,13 @@ window: quitting without answering the restore banner, dismissing it, closing wi
 from __future__ import annotations
 
 import pytest
-from window_support import settled
+from window_support import open_window
 
 from guiapp.core.autosave import autosave_session, backup_path
 from guiapp.core.methods import run_method
 from guiapp.core.models.registry import load_model
 from guiapp.core.session_io import load_session, save_session
 from guiapp.core.types import Edit, Session
-from guiapp.ui.main_window import MainWindow
 from guiapp.ui.settings import AppSettings
 
 REF = "builtin:dcgan-digiface"
@@ -64,14 +63,6 @@ def test_nothing_to_save_writes_nothing(tmp_path):
 
 
 # -- the window ---------------------------------------------------------------------------
-def open_window(qtbot, config, offer_restore: bool = True) -> MainWindow:
-    win = MainWindow(settings=AppSettings(config), offer_restore=offer_restore)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.model_ready, timeout=60_000):
-        win.open_model()
-    qtbot.waitUntil(lambda: settled(win), timeout=30_000)
-    return win
 
 
 def test_quitting_without_answering_the_banner_keeps_the_last_session(qtbot, tmp_path,
@@ -81,12 +72,12 @@ def test_quitting_without_answering_the_banner_keeps_the_last_session(qtbot, tmp
     save_session(settings.last_session_path, labelled)
     rich = settings.last_session_path.read_bytes()
 
-    win = open_window(qtbot, config)
+    win = open_window(qtbot, config, offer_restore=True)
     assert win.banner.isVisible()
     win.close()  # quit, leaving the banner alone
     assert settings.last_session_path.read_bytes() == rich
 
-    again = open_window(qtbot, config)  # still offered, and it restores all of it
+    again = open_window(qtbot, config, offer_restore=True)  # still offered, restores all
     assert again.banner.isVisible()
     again.banner._restore.click()
     qtbot.waitUntil(lambda: len(again.store) == 6, timeout=60_000)
@@ -102,12 +93,12 @@ def test_dismissing_the_banner_then_quitting_sets_the_session_aside(qtbot, tmp_p
     save_session(settings.last_session_path, labelled)
     rich = settings.last_session_path.read_bytes()
 
-    win = open_window(qtbot, config)
+    win = open_window(qtbot, config, offer_restore=True)
     win.banner._dismiss.click()
     win.close()
     assert not settings.last_session_path.exists()  # not offered again...
     assert backup_path(settings.last_session_path).read_bytes() == rich  # ...nor lost
-    again = open_window(qtbot, config)
+    again = open_window(qtbot, config, offer_restore=True)
     assert not again.banner.isVisible()
     again.close()
 

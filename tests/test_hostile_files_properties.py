@@ -28,8 +28,9 @@ from guiapp.cli_args import build_parser
 from guiapp.core.direction_meta import direction_set_meta
 from guiapp.core.edits import apply_edits
 from guiapp.core.io import FileFormatError, WriteError, atomic_write, load_direction_set
+from guiapp.core.seeds import SEED_MAX
 from guiapp.core.session_io import load_session
-from guiapp.core.types import MAX_ABS_ALPHA, MAX_SEED, Edit
+from guiapp.core.types import MAX_ABS_ALPHA, Edit
 from tests.fuzz import data_files as df
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
@@ -128,7 +129,7 @@ def test_any_npy_header_is_checked_before_reading(tmp_path, member, descr, shape
 
 
 def check_session(session: Any, extra: dict) -> None:
-    assert 0 <= session.seed <= MAX_SEED and math.isfinite(session.truncation)
+    assert 0 <= session.seed <= SEED_MAX and math.isfinite(session.truncation)
     assert all(math.isfinite(e.alpha) and abs(e.alpha) <= MAX_ABS_ALPHA for e in session.edits)
     assert isinstance(extra, dict)
     if session.direction_set is not None:
@@ -192,7 +193,7 @@ def test_any_argument_value_is_parsed_in_range_or_refused_in_one_line(option, va
         lines = err.getvalue().splitlines()
         assert exc.code == 2 and len(lines) == 1 and lines[0].startswith("guiapp-cli: error:")
         return
-    assert 0 <= args.seed <= MAX_SEED
+    assert 0 <= args.seed <= SEED_MAX
     assert math.isfinite(args.truncation) and abs(args.truncation) <= 100
     assert all(abs(e.alpha) <= MAX_ABS_ALPHA for e in args.edit or [])
     assert len(args.grid or []) <= 128 and 1 <= args.scale <= 16

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 from PySide6.QtCore import Qt
-from window_support import settled
+from window_support import open_window, settled
 
 from guiapp.core.devices import device_choices
-from guiapp.ui.main_window import MainWindow
 from guiapp.ui.settings import AppSettings
 
 MISSING_GPU = f"cuda:{torch.cuda.device_count()}"
@@ -23,14 +22,6 @@ def fake_gpus(monkeypatch) -> None:
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: FAKE_GPUS[i])
 
 
-def open_window(qtbot, config) -> MainWindow:
-    win = MainWindow(settings=AppSettings(config), offer_restore=False)
-    qtbot.addWidget(win)
-    win.show()
-    with qtbot.waitSignal(win.model_ready, timeout=60_000):
-        win.open_model()
-    qtbot.waitUntil(lambda: settled(win), timeout=30_000)
-    return win
 
 
 @no_cuda

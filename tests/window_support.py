@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from guiapp.ui.main_window import MainWindow
+from guiapp.ui.settings import AppSettings
 
 MAIN_TIMEOUT_MS = 120_000  # a guard against a hung test, not a measurement
 
@@ -88,6 +89,17 @@ def settled(window: MainWindow) -> bool:
     last = window.last_result
     return (last is not None and window.last_result_id == window.render_queue.latest_id
             and last.preview_resolution is None)
+
+
+def open_window(qtbot: Any, config: Path, offer_restore: bool = False) -> MainWindow:
+    """A window with its settings in ``config``, on the built-in model, first image shown."""
+    win = MainWindow(settings=AppSettings(config), offer_restore=offer_restore)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.model_ready, timeout=60_000):
+        win.open_model()
+    qtbot.waitUntil(lambda: settled(win), timeout=30_000)
+    return win
 
 
 def run_sefa_from_panel(window: MainWindow, qtbot: Any, k: int) -> None:

@@ -30,10 +30,10 @@ from guiapp.core.direction_meta import (
     layer_range,
 )
 from guiapp.core.safe_files import FileFormatError, atomic_write, read_limited
+from guiapp.core.seeds import SEED_MAX
 from guiapp.core.types import (
     MAX_ABS_ALPHA,
     MAX_ABS_TRUNCATION,
-    MAX_SEED,
     DirectionSet,
     Edit,
     Session,
@@ -165,7 +165,7 @@ def session_from_json(data: Any, source: str = "session") -> tuple[Session, dict
         cutoff = data.get("truncation_cutoff")
         session = Session(
             model_ref=jf.as_str(data["model_ref"], "model reference", 4096),
-            seed=jf.as_int(data.get("seed", 0), "seed", 0, MAX_SEED),
+            seed=jf.as_int(data.get("seed", 0), "seed", 0, SEED_MAX),
             truncation=jf.as_float(data.get("truncation", 1.0), "truncation",
                                    MAX_ABS_TRUNCATION),
             noise_mode=jf.as_str(data.get("noise_mode", "const"), "noise mode", 100),

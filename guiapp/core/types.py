@@ -18,8 +18,6 @@ MAX_ABS_ALPHA = 1000.0
 units), small enough that latents stay finite and the UI's integer sliders can show it."""
 MAX_UNIT_SCALE = 1e6
 MAX_ABS_TRUNCATION = 100.0
-MAX_SEED = 2**32 - 1
-"""numpy's RandomState takes seeds 0 .. 2**32 - 1."""
 
 
 @dataclass(frozen=True)
