@@ -62,6 +62,24 @@ def check_float(name: str, value: Any, low: float, high: float, *, none_ok: bool
     return number
 
 
+_SHARED_SIZES = (
+    ("z_dim", 1, MAX_LATENT),
+    ("w_dim", 1, MAX_LATENT),
+    ("c_dim", 0, MAX_CLASSES),
+    ("img_channels", 1, MAX_IMG_CHANNELS),
+    ("channel_base", 1, MAX_CHANNEL_BASE),
+    ("channel_max", 1, MAX_CHANNELS),
+    ("mapping_layers", 1, MAX_MAPPING_LAYERS),
+)
+
+
+def check_style_sizes(config: Any) -> None:
+    """The sizes StyleGAN2 and StyleGAN3 configs share: latents, classes, channels, mapping."""
+    for name, low, high in _SHARED_SIZES:
+        check_int(name, getattr(config, name), low, high)
+    check_float("mapping_lr", config.mapping_lr, 1e-8, 1e3)
+
+
 def check_filter(name: str, taps: Iterable[Any]) -> tuple[float, ...]:
     """A resampling kernel: 1..MAX_FILTER_TAPS finite taps that do not sum to zero."""
     taps = tuple(taps)

@@ -72,14 +72,7 @@ class StyleGAN2Config:
     def _check_limits(self) -> None:
         """Bounds on every size before anything is built (see :mod:`limits`)."""
         lim = limits
-        lim.check_int("z_dim", self.z_dim, 1, lim.MAX_LATENT)
-        lim.check_int("w_dim", self.w_dim, 1, lim.MAX_LATENT)
-        lim.check_int("c_dim", self.c_dim, 0, lim.MAX_CLASSES)
-        lim.check_int("img_channels", self.img_channels, 1, lim.MAX_IMG_CHANNELS)
-        lim.check_int("channel_base", self.channel_base, 1, lim.MAX_CHANNEL_BASE)
-        lim.check_int("channel_max", self.channel_max, 1, lim.MAX_CHANNELS)
-        lim.check_int("mapping_layers", self.mapping_layers, 1, lim.MAX_MAPPING_LAYERS)
-        lim.check_float("mapping_lr", self.mapping_lr, 1e-8, 1e3)
+        lim.check_style_sizes(self)
         lim.check_float("conv_clamp", self.conv_clamp, 1e-8, 1e12, none_ok=True)
         for name in ("embed_features", "layer_features"):
             if getattr(self, name) is not None:
