@@ -79,15 +79,6 @@ def _plot(value: Any) -> dict[str, Any]:
     return plot
 
 
-def _check_version(meta: dict[str, Any], source: str) -> None:
-    version = meta.get("version", 1)
-    if type(version) is not int or version < 1:
-        raise FileFormatError(
-            f"{source}: damaged direction set (format version {jf.describe(version)} is not a "
-            "positive whole number)"
-        )
-    if version > DIRECTIONS_VERSION:
-        raise FileFormatError(f"{source}: made by a newer guiapp (format {version})")
 
 
 def _directions(vectors: np.ndarray, scores: np.ndarray, meta: dict[str, Any]) -> tuple:
@@ -133,7 +124,7 @@ def direction_set_from_arrays(
     """
     if not isinstance(meta, dict) or meta.get("format") != DIRECTIONS_FORMAT:
         raise FileFormatError(f"{source}: not a guiapp direction set")
-    _check_version(meta, source)
+    jf.check_version(meta.get("version", 1), DIRECTIONS_VERSION, source, "direction set")
     try:
         model_id = meta.get("model_sha256")
         return DirectionSet(

@@ -14,6 +14,8 @@ import json
 import math
 from typing import Any
 
+from guiapp.core.safe_files import FileFormatError
+
 MAX_DEPTH = 32
 
 
@@ -103,3 +105,16 @@ def describe(value: Any) -> str:
         return f"a {len(str(abs(value)))}-digit number"
     text = json.dumps(value) if isinstance(value, (str, bool)) or value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_version(version: Any, current: int, source: str, what: str) -> None:
+    """A file's format version: a positive whole number no newer than ``current``.
+
+    ``what`` names the format in messages ("direction set", "session")."""
+    if type(version) is not int or version < 1:
+        raise FileFormatError(
+            f"{source}: damaged {what} (version {describe(version)} is not a positive whole "
+            "number)"
+        )
+    if version > current:
+        raise FileFormatError(f"{source}: made by a newer guiapp (version {version})")

@@ -137,14 +137,7 @@ def _edit(value: Any, i: int) -> Edit:
 def _check_header(data: Any, source: str) -> None:
     if not isinstance(data, dict) or data.get("format") != SESSION_FORMAT:
         raise FileFormatError(f"{source}: not a guiapp session file")
-    version = data.get("version")
-    if type(version) is not int or version < 1:
-        raise FileFormatError(
-            f"{source}: damaged session (version {jf.describe(version)} is not a positive "
-            "whole number)"
-        )
-    if version > SESSION_VERSION:
-        raise FileFormatError(f"{source}: made by a newer guiapp (version {version})")
+    jf.check_version(data.get("version"), SESSION_VERSION, source, "session")
 
 
 def session_from_json(data: Any, source: str = "session") -> tuple[Session, dict[str, Any]]:
