@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from stylegan_fixtures import nvidia_snapshot, random_generator, tiny_config
+from window_support import open_window
 
-from guiapp.ui.main_window import MainWindow
-from guiapp.ui.settings import AppSettings
 from tests.fuzz import model_cases as mc
 from tests.fuzz import model_cases_files as mf
 from tests.fuzz.payloads import hostile_arrays
@@ -19,11 +18,7 @@ from tests.fuzz.payloads import hostile_arrays
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    win = MainWindow(settings=AppSettings(tmp_path / "config"), offer_restore=False)
-    win.show()
-    with qtbot.waitSignal(win.model_ready, timeout=60_000):
-        win.open_model()
-    qtbot.waitUntil(lambda: win.image_view.current_pixmap() is not None, timeout=10_000)
+    win = open_window(qtbot, tmp_path / "config")
     yield win
     win.close()
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
+from window_support import open_window
 
 from guiapp.core.io import save_direction_set
 from guiapp.core.methods import run_method
@@ -16,7 +17,6 @@ from guiapp.core.session_io import load_session
 from guiapp.core.types import Direction, DirectionSet, LayerRange, ModelInfo
 from guiapp.ui.main_window import MainWindow
 from guiapp.ui.session_store import SessionStore
-from guiapp.ui.settings import AppSettings
 
 STYLE = ModelInfo("s", "f", 256, 512, 512, 14, "abc")
 
@@ -70,11 +70,7 @@ class Answers:
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    win = MainWindow(settings=AppSettings(tmp_path / "config"), offer_restore=False)
-    win.show()
-    with qtbot.waitSignal(win.model_ready, timeout=60_000):
-        win.open_model()
-    qtbot.waitUntil(lambda: not win.runner.is_busy())  # the load's own "finished" has come
+    win = open_window(qtbot, tmp_path / "config")
     yield win
     win.close()
 

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from window_support import open_window
 
 from guiapp.core.io import read_png_metadata
 from guiapp.core.methods import latentclr_train
@@ -26,11 +27,7 @@ def pixels(window: MainWindow) -> np.ndarray | None:
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    win = MainWindow(settings=AppSettings(tmp_path / "config"), offer_restore=False)
-    win.show()
-    with qtbot.waitSignal(win.model_ready, timeout=60_000):
-        win.open_model()
-    qtbot.waitUntil(lambda: pixels(win) is not None and not win.runner.is_busy(), timeout=10_000)
+    win = open_window(qtbot, tmp_path / "config")
     yield win
     win.close()
 

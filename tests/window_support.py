@@ -98,7 +98,8 @@ def open_window(qtbot: Any, config: Path, offer_restore: bool = False) -> MainWi
     win.show()
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
         win.open_model()
-    qtbot.waitUntil(lambda: settled(win), timeout=30_000)
+    # the first image has come, and the load's own "finished" too
+    qtbot.waitUntil(lambda: settled(win) and not win.runner.is_busy(), timeout=30_000)
     return win
 
 
