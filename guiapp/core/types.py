@@ -175,6 +175,36 @@ class Edit:
             )
 
 
+LATENT_SPACES = ("z", "w", "w+")
+
+
+@dataclass(frozen=True)
+class ProjectedLatent:
+    """A face given by its latent instead of a seed: a projected photo, or a latent that
+    another tool wrote (pSp, e4e and PTI write w or w+).
+
+    ``array`` is (z_dim,) for "z", (w_dim,) for "w" and (num_ws, w_dim) for "w+".
+    ``source`` names where it came from (the photo's file name); ``sha256`` is the photo's
+    digest, so a saved image can say which photo it edits.
+    """
+
+    space: str
+    array: np.ndarray
+    source: str = ""
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if self.space not in LATENT_SPACES:
+            raise ValueError(f"latent space must be one of {', '.join(LATENT_SPACES)}, "
+                             f"not {self.space!r}")
+        want = 2 if self.space == "w+" else 1
+        if self.array.ndim != want:
+            raise ValueError(f"a {self.space} latent has {want} dimension(s), "
+                             f"not shape {tuple(self.array.shape)}")
+        if not np.all(np.isfinite(self.array)):
+            raise ValueError("the latent holds a value that is not a finite number")
+
+
 @dataclass(frozen=True)
 class Session:
     """Everything needed to reproduce what the user sees."""
