@@ -10,6 +10,8 @@ each moving every latent ``ws[n, l]`` of its layers by ``alpha * unit_scale`` al
 ``d(ws[n, l])`` (see :class:`guiapp.core.direction_models.ConditionalDirections`).
 :func:`edit_offset` ignores the model and uses the mean vectors.
 
+:func:`apply_workspace_edits` combines the edits of every set of a workspace.
+
 :func:`apply_edits` is the gate every render passes: latents that are not finite (an
 extreme truncation, alpha or unit scale, a direction model that overflows) raise a
 ValueError there, so no blank or garbage image is ever saved as if all were well.
@@ -23,6 +25,7 @@ import numpy as np
 import torch
 
 from guiapp.core.types import DirectionSet, Edit, LayerRange
+from guiapp.core.workspace import Workspace
 
 
 def check_compatible(direction_set: DirectionSet, latent_space: str, latent_dim: int) -> None:
@@ -106,3 +109,43 @@ def _apply_conditional(
         ).reshape(part.shape)
         out = torch.cat([out[:, : layers.start], moved, out[:, layers.stop :]], dim=1)
     return out
+
+
+def check_workspace(workspace: Workspace, latent_space: str, latent_dim: int) -> None:
+    """Raise ValueError when a set with an edit was made for another latent space or size
+    (sets without edits may come from elsewhere: they are only compared)."""
+    for s in workspace.sets:
+        if workspace.edits_for(s.set_id):
+            try:
+                check_compatible(s.directions, latent_space, latent_dim)
+            except ValueError as exc:
+                raise ValueError(f"set {s.name!r}: {exc}") from None
+
+
+def apply_workspace_edits(ws: torch.Tensor, workspace: Workspace | None) -> torch.Tensor:
+    """(N, num_ws, D) -> (N, num_ws, D) with the edits of every set combined.
+
+    Plain sets' offsets are summed in latent space (one addition, so ten directions from
+    three sets cost what one does); sets with a direction model then move the latent in
+    the workspace's order. A one-set workspace gives :func:`apply_edits`'s result."""
+    if workspace is None or not workspace.edits:
+        return check_finite(ws)
+    offset = None
+    conditional = []
+    for s in workspace.sets:
+        edits = workspace.edits_for(s.set_id)
+        if not edits:
+            continue
+        check_compatible(s.directions, s.directions.space, ws.shape[-1])
+        if s.directions.conditional is not None:
+            conditional.append((s.directions, edits))
+            continue
+        part = edit_offset(s.directions, edits, ws.shape[1])
+        if part is not None:
+            offset = part.astype(np.float64) if offset is None else offset + part
+    out = ws
+    if offset is not None:
+        out = ws + torch.from_numpy(offset.astype(np.float32)).to(ws.device, ws.dtype)
+    for ds, edits in conditional:
+        out = _apply_conditional(out, ds, edits)
+    return check_finite(out)

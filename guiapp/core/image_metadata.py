@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ import numpy as np
 
 from guiapp import __version__
 from guiapp.core.io import FileFormatError, read_png_metadata, save_png
-from guiapp.core.types import DirectionSet, Edit, LayerRange
+from guiapp.core.types import DirectionSet, Edit, GridSpec, LayerRange, StripSpec
 from guiapp.core.upscale import upscale
 
 if TYPE_CHECKING:
@@ -29,25 +28,6 @@ if TYPE_CHECKING:
 
 METADATA_VERSION = 1
 KINDS = ("image", "strip", "grid")
-
-
-@dataclass(frozen=True)
-class StripSpec:
-    """A strip along direction ``index`` over ``alphas`` (``layers`` None: the strip rule's
-    choice, see :func:`guiapp.core.render.strip_edits`)."""
-
-    index: int
-    alphas: tuple[float, ...]
-    layers: LayerRange | None = None
-
-
-@dataclass(frozen=True)
-class GridSpec:
-    """Rows ``indices`` x columns ``alphas``; ``layers`` one range (or None) per row."""
-
-    indices: tuple[int, ...]
-    alphas: tuple[float, ...]
-    layers: tuple[LayerRange | None, ...] | None = None
 
 
 def _layers_json(layers: LayerRange | None) -> list[int] | None:

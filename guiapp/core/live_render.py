@@ -24,49 +24,26 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from guiapp.core.edits import apply_edits
+from guiapp.core.edits import apply_workspace_edits, check_workspace
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.render import (
-    base_latents,
-    check_model_directions,
-    strip_edits,
-    strip_latents,
+    request_latents,
+    request_workspace,
     synthesize_uint8,
     to_uint8,
+    workspace_strip_latents,
 )
-from guiapp.core.types import DirectionSet, Edit, LayerRange
+from guiapp.core.types import STRIP_ALPHAS, RenderRequest
+from guiapp.core.workspace import Workspace
 
-STRIP_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+__all__ = ["STRIP_ALPHAS", "LiveRenderer", "RenderRequest", "RenderResult"]
+
 PREVIEW_BUDGET_S = 0.03
 """Target seconds for one preview synthesis."""
 PREVIEW_MIN_RESOLUTION = 16
 """Previews never go below this (smaller blocks show little of the face)."""
 _EMA = 0.5
 """Weight of the newest timing in the running estimate of a resolution's time."""
-
-
-@dataclass(frozen=True)
-class RenderRequest:
-    """What the window wants to show. ``strip_index`` -1 means no preview strip.
-
-    ``preview``: a quick, lower-resolution image while a slider moves (see the module
-    docstring); send the same request with ``preview=False`` when the slider stops.
-    ``truncation_cutoff``: truncate only the first N per-layer latents (None: all);
-    ``class_index``: the class of a conditional generator (None: the model's current one).
-    """
-
-    seed: int
-    truncation: float = 1.0
-    direction_set: DirectionSet | None = None
-    edits: tuple[Edit, ...] = ()
-    noise_mode: str = "const"
-    want_original: bool = True
-    strip_index: int = -1
-    strip_alphas: tuple[float, ...] = STRIP_ALPHAS
-    strip_layers: LayerRange | None = None
-    preview: bool = False
-    truncation_cutoff: int | None = None
-    class_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +78,7 @@ class LiveRenderer:
         self.preview_min_resolution = preview_min_resolution
         self.preview_resolution = preview_resolution
         self._base_key: tuple | None = None
+        self._latent = None  # the request latent the cached base came from (kept alive)
         self._base: torch.Tensor | None = None
         self._original: np.ndarray | None = None
         self._strip_key: tuple | None = None
@@ -109,18 +87,19 @@ class LiveRenderer:
         self._preview_at: int | None = None
 
     def _base_latents(self, req: RenderRequest) -> torch.Tensor:
-        key = (req.seed, req.truncation, req.truncation_cutoff, req.class_index, req.noise_mode)
-        if key != self._base_key or self._base is None:
-            self._base = base_latents(self.model, req.seed, req.truncation,
-                                      cutoff=req.truncation_cutoff, class_index=req.class_index)
-            self._base_key, self._original = key, None
+        key = (req.seed, req.truncation, req.truncation_cutoff, req.class_index, req.noise_mode,
+               id(req.latent))
+        if key != self._base_key or self._base is None or req.latent is not self._latent:
+            self._base = request_latents(self.model, req)
+            self._base_key, self._original, self._latent = key, None, req.latent
         return self._base
 
     def render(self, req: RenderRequest) -> RenderResult:
         t0 = time.perf_counter()
-        check_model_directions(self.model, req.direction_set)
+        workspace = request_workspace(req)
+        check_workspace(workspace, self.model.latent_space, self.model.latent_dim)
         base = self._base_latents(req)
-        ws = apply_edits(base, req.direction_set, req.edits)
+        ws = apply_workspace_edits(base, workspace)
         stop = self.preview_stop() if req.preview else None
         if stop is not None:
             image = self._render_preview(ws, stop, req.noise_mode)
@@ -138,7 +117,7 @@ class LiveRenderer:
             if self._original is None:
                 self._original = synthesize_uint8(self.model, base, req.noise_mode)[0]
             original = self._original
-        strip = self._render_strip(req, base)
+        strip = self._render_strip(req, workspace, base)
         return RenderResult(req, image, original, strip, time.perf_counter() - t0)
 
     # -- previews ----------------------------------------------------------------------------
@@ -190,24 +169,34 @@ class LiveRenderer:
         self._seconds[resolution] = seconds if old is None else _EMA * seconds + (1 - _EMA) * old
 
     # -- strip -------------------------------------------------------------------------------
-    def _render_strip(self, req: RenderRequest, base: torch.Tensor) -> np.ndarray | None:
-        """The strip by core's one rule (:func:`guiapp.core.render.strip_latents`), cached
-        on what it depends on: moving the strip direction's own alpha reuses it."""
-        ds, index = req.direction_set, req.strip_index
-        if ds is None or not 0 <= index < len(ds):
+    def _render_strip(self, req: RenderRequest, workspace: Workspace, base: torch.Tensor
+                      ) -> np.ndarray | None:
+        """The strip by core's one rule (:func:`guiapp.core.render.workspace_strip_latents`),
+        cached on what it depends on: moving the strip direction's own alpha reuses it."""
+        set_id = req.strip_set if req.strip_set is not None else workspace.selected
+        index = req.strip_index
+        if set_id is None or set_id not in workspace.ids:
             return None
-        others, layers = strip_edits(req.edits, index, req.strip_layers)
+        ds = workspace.get(set_id).directions
+        if not 0 <= index < len(ds):
+            return None
+        own = workspace.edit_of(set_id, index)
+        layers = req.strip_layers if req.strip_layers is not None else (
+            own.layers if own is not None else None)
+        others = workspace.clear_edit(set_id, index)
         key = (
             self._base_key,  # everything the base latents depend on
-            id(ds),
+            set_id,
+            tuple((s.set_id, id(s.directions)) for s in workspace.sets),
             index,
             layers,
             req.strip_alphas,
-            others,
+            others.edits,
             req.noise_mode,
         )
         if key != self._strip_key:
-            ws = strip_latents(base, ds, index, req.strip_alphas, layers, others)
+            ws = workspace_strip_latents(base, workspace, set_id, index, req.strip_alphas,
+                                         layers)
             self._strip = np.concatenate(
                 list(synthesize_uint8(self.model, ws, req.noise_mode)), axis=1
             )

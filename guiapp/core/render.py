@@ -7,6 +7,10 @@ class of a conditional generator (None: the model's current one).
 Strips and grids follow one rule, here, for the window and the CLI alike: a row along
 direction i holds every other edit and puts direction i at exactly each column's alpha, on
 its own layer range (:func:`strip_latents`).
+
+:func:`render_request` is the one entry the window's jobs and the CLI call: a
+:class:`~guiapp.core.types.RenderRequest` (the face: a seed or a projected latent; the
+edits of every set of a workspace, combined) to an image, strip or grid.
 """
 
 from __future__ import annotations
@@ -16,10 +20,19 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from guiapp.core.edits import apply_edits, check_compatible
+from guiapp.core.edits import apply_edits, apply_workspace_edits, check_compatible, check_workspace
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
-from guiapp.core.types import DirectionSet, Edit, LayerRange
+from guiapp.core.types import (
+    DirectionSet,
+    Edit,
+    GridSpec,
+    LayerRange,
+    ProjectedLatent,
+    RenderRequest,
+    StripSpec,
+)
+from guiapp.core.workspace import Workspace
 
 MAX_BATCH = 16
 
@@ -36,6 +49,47 @@ def base_latents(
     z = torch.from_numpy(model.sample_z(1, seed)).to(model.device, torch.float32)
     with torch.inference_mode():
         return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
+
+
+def latent_face(model: GeneratorModel, latent: ProjectedLatent, truncation: float = 1.0, *,
+                cutoff: int | None = None, class_index: int | None = None) -> torch.Tensor:
+    """(1, num_ws, latent_dim) latents of a projected face: a z latent goes through the
+    mapping and truncation like a seed's; a w latent is broadcast to every layer and a w+
+    latent used as it is (truncation does not apply to them: they are the face itself)."""
+    arr = np.asarray(latent.array, np.float32)
+    if latent.space == "z":
+        if arr.shape != (model.z_dim,):
+            raise ValueError(f"this z latent has shape {tuple(arr.shape)}, the model "
+                             f"draws z of ({model.z_dim},)")
+        z = torch.from_numpy(arr.copy())[None].to(model.device)
+        with torch.inference_mode():
+            return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
+    if model.latent_space != "w":
+        raise ValueError(f"this model has no w space (it edits z): a {latent.space} latent "
+                         f"cannot be its face")
+    want = (model.latent_dim,) if latent.space == "w" else (model.num_ws, model.latent_dim)
+    if arr.shape != want:
+        raise ValueError(f"this {latent.space} latent has shape {tuple(arr.shape)}, the model "
+                         f"needs {want}")
+    ws = torch.from_numpy(arr.copy()).to(model.device)
+    return (ws[None, None].expand(1, model.num_ws, -1) if latent.space == "w" else ws[None]
+            ).contiguous()
+
+
+def request_latents(model: GeneratorModel, req: RenderRequest) -> torch.Tensor:
+    """(1, num_ws, D): the request's face (its latent, else its seed), before edits."""
+    if req.latent is not None:
+        return latent_face(model, req.latent, req.truncation, cutoff=req.truncation_cutoff,
+                           class_index=req.class_index)
+    return base_latents(model, req.seed, req.truncation, cutoff=req.truncation_cutoff,
+                        class_index=req.class_index)
+
+
+def request_workspace(req: RenderRequest) -> Workspace:
+    """The workspace whose edits the request applies (the single-set shorthand as one)."""
+    if req.workspace is not None:
+        return req.workspace
+    return Workspace.single(req.direction_set, req.edits)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -185,3 +239,59 @@ def render_grid(
     checkpoint(1.0, "Grid rendered")
     return np.concatenate(rows, axis=0)
 
+
+
+def workspace_strip_latents(base: torch.Tensor, workspace: Workspace, set_id: int, index: int,
+                            alphas: Sequence[float], layers: LayerRange | None = None
+                            ) -> torch.Tensor:
+    """(len(alphas), num_ws, D): the strip rule across sets. Every edit of every set is
+    held except direction ``index`` of set ``set_id``, which takes each alpha exactly on
+    ``layers`` (None: its own edit's layers, else its default)."""
+    ds = workspace.get(set_id).directions
+    ds.direction(index)
+    own = workspace.edit_of(set_id, index)
+    layers = layers if layers is not None else (own.layers if own is not None else None)
+    start = apply_workspace_edits(base, workspace.clear_edit(set_id, index))
+    return torch.cat(
+        [apply_edits(start, ds, [Edit(index, float(a), layers)]) for a in alphas])
+
+
+def render_request(model: GeneratorModel, req: RenderRequest, *,
+                   progress: ProgressFn | None = None,
+                   cancel: CancelToken | None = None) -> np.ndarray:
+    """The image, strip or grid (``req.output``) a request describes, (H, W, 3) uint8.
+
+    A strip or grid is of set ``output.set_id`` (None: the selected set); a grid reports
+    each row to ``progress`` and checks ``cancel`` before it."""
+    workspace = request_workspace(req)
+    check_workspace(workspace, model.latent_space, model.latent_dim)
+    spec = req.output
+    if spec is None:
+        base = request_latents(model, req)
+        return synthesize_uint8(model, apply_workspace_edits(base, workspace), req.noise_mode)[0]
+    set_id = spec.set_id if spec.set_id is not None else workspace.selected
+    if set_id is None:
+        raise ValueError("strips and grids need a direction set")
+    named = workspace.get(set_id)
+    check_compatible(named.directions, model.latent_space, model.latent_dim)
+    if isinstance(spec, StripSpec):
+        rows: list[tuple[int, LayerRange | None]] = [(spec.index, spec.layers)]
+    elif isinstance(spec, GridSpec):
+        layers = spec.layers if spec.layers is not None else (None,) * len(spec.indices)
+        if len(layers) != len(spec.indices):
+            raise ValueError(f"a grid of {len(spec.indices)} rows needs as many layer "
+                             f"ranges, not {len(layers)}")
+        rows = list(zip(spec.indices, layers, strict=True))
+    else:
+        raise TypeError(f"unknown render output {spec!r}")
+    for index, _ in rows:
+        named.directions.direction(index)  # IndexError before any rendering
+    checkpoint = Checkpoint(progress, cancel)
+    base = request_latents(model, req)
+    out = []
+    for n, (index, row_layers) in enumerate(rows):
+        checkpoint(n / len(rows), f"Rendering row {n + 1} of {len(rows)}")
+        ws = workspace_strip_latents(base, workspace, set_id, index, spec.alphas, row_layers)
+        out.append(np.concatenate(list(synthesize_uint8(model, ws, req.noise_mode)), axis=1))
+    checkpoint(1.0, "Rendered")
+    return np.concatenate(out, axis=0)

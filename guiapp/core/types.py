@@ -223,6 +223,68 @@ class Session:
 
 
 @dataclass(frozen=True)
+class StripSpec:
+    """A strip along direction ``index`` of set ``set_id`` (None: the single or selected
+    set) over ``alphas``; ``layers`` None: the strip rule's choice (see
+    :func:`guiapp.core.render.strip_edits`)."""
+
+    index: int
+    alphas: tuple[float, ...]
+    layers: LayerRange | None = None
+    set_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """Rows ``indices`` (of set ``set_id``, None: the single or selected set) x columns
+    ``alphas``; ``layers`` one range (or None) per row."""
+
+    indices: tuple[int, ...]
+    alphas: tuple[float, ...]
+    layers: tuple[LayerRange | None, ...] | None = None
+    set_id: int | None = None
+
+
+STRIP_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What to render, as plain data (no torch needed to build one): the face, the latent
+    controls, the edits, and the output (image, strip or grid).
+
+    The face: ``latent`` (a :class:`ProjectedLatent`) when given, else ``seed``.
+    The edits: ``workspace`` (a :class:`guiapp.core.workspace.Workspace`: every set and its
+    edits, combined) when given, else the single-set shorthand ``direction_set`` +
+    ``edits``. ``class_index`` is the class of a conditional generator (None: the model's
+    default); it travels here, nothing sets it on the model.
+
+    ``output``: None renders the image; a :class:`StripSpec` or :class:`GridSpec` renders
+    that instead (:func:`guiapp.core.render.render_request`). ``strip_index`` (>= 0) asks
+    the live renderer for a preview strip beside the image, of set ``strip_set`` (None:
+    the selected set). ``preview``: a quick, lower-resolution image while a slider moves;
+    send the same request with ``preview=False`` when it stops.
+    """
+
+    seed: int = 0
+    truncation: float = 1.0
+    direction_set: DirectionSet | None = None
+    edits: tuple[Edit, ...] = ()
+    noise_mode: str = "const"
+    want_original: bool = True
+    strip_index: int = -1
+    strip_alphas: tuple[float, ...] = STRIP_ALPHAS
+    strip_layers: LayerRange | None = None
+    preview: bool = False
+    truncation_cutoff: int | None = None
+    class_index: int | None = None
+    latent: ProjectedLatent | None = None
+    workspace: Any | None = None  # a guiapp.core.workspace.Workspace
+    strip_set: int | None = None
+    output: StripSpec | GridSpec | None = None
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """What the UI and the CLI show about a model."""
 
