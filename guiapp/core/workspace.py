@@ -188,6 +188,11 @@ class Workspace:
                       selected=set_id if select or self.selected is None else self.selected)
         return new, set_id
 
+    def _replace_entry(self, set_id: int, **changes: Any) -> Workspace:
+        self.get(set_id)
+        return replace(self, sets=tuple(replace(s, **changes) if s.set_id == set_id else s
+                                        for s in self.sets))
+
     def rename_set(self, set_id: int, name: str) -> Workspace:
         name = name.strip()
         if not name:
