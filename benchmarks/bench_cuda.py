@@ -50,7 +50,7 @@ from guiapp.core.devices import prepare_device
 from guiapp.core.live_render import LiveRenderer, RenderRequest
 from guiapp.core.methods.latentclr import Params as ClrParams
 from guiapp.core.models.registry import DEFAULT_MODEL, load_model
-from guiapp.core.models.stylegan import StyleGANModel
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
 from guiapp.core.types import DirectionSet
 
 

@@ -46,12 +46,12 @@ from guiapp.core.live_render import LiveRenderer, RenderRequest
 from guiapp.core.methods import ganspace, sefa
 from guiapp.core.methods.latent_sampling import sampled_w
 from guiapp.core.methods.pca import exact_pca_streaming
-from guiapp.core.models import stylegan3_fast
-from guiapp.core.models.stylegan import StyleGANModel
-from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
-from guiapp.core.models.stylegan3 import StyleGAN3Model
-from guiapp.core.models.stylegan3_net import Generator as StyleGAN3Generator
-from guiapp.core.models.stylegan3_net import StyleGAN3Config
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
+from guiapp.core.models.stylegan2.network import Generator, StyleGAN2Config
+from guiapp.core.models.stylegan3 import fast as stylegan3_fast
+from guiapp.core.models.stylegan3.adapter import StyleGAN3Model
+from guiapp.core.models.stylegan3.network import Generator as StyleGAN3Generator
+from guiapp.core.models.stylegan3.network import StyleGAN3Config
 from guiapp.core.types import Direction, DirectionSet, Edit
 
 K = 80

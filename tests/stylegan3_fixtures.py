@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from stylegan_fixtures import PersistentStub, _EasyDict, _nvidia_module_names
 
-from guiapp.core.models.stylegan3_layers import SynthesisLayer
-from guiapp.core.models.stylegan3_net import Generator, StyleGAN3Config
+from guiapp.core.models.stylegan3.layers import SynthesisLayer
+from guiapp.core.models.stylegan3.network import Generator, StyleGAN3Config
 
 STANDIN_SOURCE = '''"""Stand-in for training/networks_stylegan3.py (never executed by guiapp)."""
 import numpy as np

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from guiapp.core.models.stylegan2_net import Generator, StyleGAN2Config
+from guiapp.core.models.stylegan2.network import Generator, StyleGAN2Config
 
 STANDIN_SOURCE = '''"""Stand-in for training/networks.py (never executed by guiapp)."""
 import numpy as np

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from synthetic import LinearFeatureGenerator, LinearStyleGenerator
 
 from guiapp.core.methods import activation_pca, ganspace, latent_sampling, pca, run_method
-from guiapp.core.models.dcgan import LatentProjection, fold_batchnorm
+from guiapp.core.models.dcgan.network import LatentProjection, fold_batchnorm
 from guiapp.core.models.registry import DEFAULT_MODEL, find_builtin, load_model
 from guiapp.core.progress import Cancelled, CancelToken
 from guiapp.core.types import LayerRange

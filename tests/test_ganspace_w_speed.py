@@ -11,8 +11,8 @@ from stylegan_fixtures import random_generator
 from guiapp.core.methods import ganspace
 from guiapp.core.methods.latent_sampling import Z_CHUNK, fast_latent_batches
 from guiapp.core.methods.pca import MomentAccumulator, exact_pca_streaming
-from guiapp.core.models.stylegan import StyleGANModel
-from guiapp.core.models.stylegan2_layers import MappingNetwork
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
+from guiapp.core.models.stylegan2.layers import MappingNetwork
 
 
 def abs_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -96,7 +96,7 @@ def test_default_samples_are_a_million_in_w_and_100k_for_activations():
 
     from guiapp.core.methods.ganspace import default_samples
     from guiapp.core.models.registry import DEFAULT_MODEL, load_model
-    from guiapp.core.models.stylegan import StyleGANModel
+    from guiapp.core.models.stylegan2.adapter import StyleGANModel
 
     assert default_samples(load_model(DEFAULT_MODEL)) == 100_000
     model = StyleGANModel(random_generator(seed=1), "tiny", "tiny-id", "test")

@@ -318,7 +318,7 @@ def test_any_value_of_a_top_level_setting_loads_or_gives_one_line(
 
 def test_hostile_dicts_of_records_are_plain_data() -> None:
     """The restricted unpickler hands back our stand-ins, never NVIDIA's classes."""
-    from guiapp.core.models.restricted_pickle import PersistentRecord, restricted_load
+    from guiapp.core.models.formats.restricted_pickle import PersistentRecord, restricted_load
 
     data = restricted_load(io.BytesIO(VALID))
     assert isinstance(data["G_ema"], PersistentRecord)

@@ -17,8 +17,8 @@ from guiapp.core.methods.latentclr_memory import (
     measure_bytes_per_latent,
     plan_step,
 )
-from guiapp.core.models.stylegan import StyleGANModel
-from guiapp.core.models.stylegan3 import StyleGAN3Model
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
+from guiapp.core.models.stylegan3.adapter import StyleGAN3Model
 
 GIB = 2**30
 

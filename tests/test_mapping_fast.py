@@ -1,4 +1,4 @@
-"""The mapping network's inference fast path (guiapp.core.models.mapping_fast): the same w
+"""The mapping network's inference fast path (guiapp.core.models.stylegan2.mapping_fast): the same w
 as the module's forward, for StyleGAN2 (plain, config-f depth, conditional) and StyleGAN3."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import torch
 from stylegan_fixtures import random_generator, tiny_config
 
 from guiapp.core.methods.latent_sampling import w_batches
-from guiapp.core.models.mapping_fast import map_w
-from guiapp.core.models.stylegan import StyleGANModel
-from guiapp.core.models.stylegan3 import StyleGAN3Model
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
+from guiapp.core.models.stylegan2.mapping_fast import map_w
+from guiapp.core.models.stylegan3.adapter import StyleGAN3Model
 
 NETS = {
     "sg2": lambda: random_generator(seed=1),

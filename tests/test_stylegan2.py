@@ -11,9 +11,9 @@ from stylegan_fixtures import random_generator, tiny_config, write_nvidia_pickle
 
 from guiapp.core.edits import apply_edits
 from guiapp.core.methods import ganspace, sefa
+from guiapp.core.models.ops.resample import conv2d_up2, make_filter, upsample2d
 from guiapp.core.models.registry import load_model
-from guiapp.core.models.resample import conv2d_up2, make_filter, upsample2d
-from guiapp.core.models.stylegan2_layers import modulated_conv2d
+from guiapp.core.models.stylegan2.layers import modulated_conv2d
 from guiapp.core.types import Direction, DirectionSet, Edit, LayerRange
 
 

@@ -15,12 +15,12 @@ from stylegan_fixtures import _nvidia_module_names, hostile_source
 from guiapp.core.edits import apply_edits
 from guiapp.core.methods import ganspace, sefa
 from guiapp.core.models.base import ModelLoadError
-from guiapp.core.models.filtered_lrelu import design_lowpass_filter, filtered_lrelu, upfirdn2d
+from guiapp.core.models.ops.filtered_lrelu import design_lowpass_filter, filtered_lrelu, upfirdn2d
+from guiapp.core.models.ops.resample import upfirdn2d as upfirdn2d_direct
 from guiapp.core.models.registry import load_model
-from guiapp.core.models.resample import upfirdn2d as upfirdn2d_direct
-from guiapp.core.models.stylegan import StyleGANModel
-from guiapp.core.models.stylegan3_layers import modulated_conv2d
-from guiapp.core.models.stylegan3_net import StyleGAN3Config
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
+from guiapp.core.models.stylegan3.layers import modulated_conv2d
+from guiapp.core.models.stylegan3.network import StyleGAN3Config
 from guiapp.core.types import Direction, DirectionSet, Edit, LayerRange
 
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from stylegan3_fixtures import random_generator, tiny_config, write_nvidia_pickle
 
-from guiapp.core.models import stylegan3_fast
 from guiapp.core.models.registry import load_model
-from guiapp.core.models.stylegan3_layers import modulated_conv2d
+from guiapp.core.models.stylegan3 import fast as stylegan3_fast
+from guiapp.core.models.stylegan3.layers import modulated_conv2d
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,10 @@ import torch.nn.functional as F
 from stylegan_fixtures import random_generator, tiny_config
 
 from guiapp.core.live_render import LiveRenderer, RenderRequest
-from guiapp.core.models import stylegan2_fast, winograd
-from guiapp.core.models.resample import make_filter, upsample2d
-from guiapp.core.models.stylegan import StyleGANModel
+from guiapp.core.models.ops import winograd
+from guiapp.core.models.ops.resample import make_filter, upsample2d
+from guiapp.core.models.stylegan2 import fast as stylegan2_fast
+from guiapp.core.models.stylegan2.adapter import StyleGANModel
 from guiapp.core.render import to_uint8
 from guiapp.core.types import Direction, DirectionSet, Edit
 

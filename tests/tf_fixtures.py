@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from stylegan_fixtures import importable_as
 
-from guiapp.core.models.stylegan2_net import Generator
+from guiapp.core.models.stylegan2.network import Generator
 
 
 def harmful_source(marker: Path) -> str:

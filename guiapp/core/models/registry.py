@@ -1,21 +1,23 @@
 """Find and open generators: built-in models by name, user files by their content.
 
-A model reference is ``builtin:NAME`` (or a bare built-in ``NAME``) or a file path. The
-format is detected from the first bytes, never from the extension, and no loader executes
-code from the file.
+A model reference is ``builtin:NAME`` (or a bare built-in ``NAME``) or a path. The format is
+detected from the first bytes, never from the extension, and no loader executes code from
+the file. Each container is read once into plain objects and tensors (``formats/``), then
+offered to the readers registered for its kind, in order; the first that recognises it
+builds the model. A family plugs in with one :func:`register_reader` line at the end of
+this module (see ``/work/briefs/s5/models_layout.md`` and ``design.md``).
 """
 
 from __future__ import annotations
 
-import errno
-import json
+import importlib
 import os
-import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as safetensors_load
 
 from guiapp.core.devices import prepare_device
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
@@ -28,106 +30,85 @@ from guiapp.core.models.catalog import (
     find_builtin,
     resources_dir,
 )
-from guiapp.core.models.dcgan import FORMAT as DCGAN_FORMAT
-from guiapp.core.models.dcgan import DCGANModel, check_dcgan_meta, check_dcgan_tensors
+from guiapp.core.models.formats.sniff import (
+    check_regular_file,
+    printable,
+    shown_name,
+    sniff_format,
+)
 
 __all__ = [
     "DEFAULT_MODEL",
+    "READER_KINDS",
     "BuiltinModel",
+    "Source",
     "builtin_models",
     "file_sha256",
     "find_builtin",
     "load_model",
+    "register_reader",
     "resources_dir",
     "sniff_format",
 ]
 
 
-MAX_SAFETENSORS_HEADER = 100 * 2**20
-"""safetensors refuses headers over 100 MB itself; checked here before reading one."""
+@dataclass(frozen=True)
+class Source:
+    """What a reader is told about the file besides its content."""
+
+    path: Path
+    """The file (or, for ``"folder"`` readers, the folder) being opened."""
+    name: str
+    """Display name of the model (the file's stem, or the built-in's name)."""
+    model_id: str
+    """sha256 of the file; ``""`` for a folder (its reader hashes its weights file)."""
 
 
-def shown_name(path: Path | str) -> str:
-    """The file's name as it can be printed: bytes that are not UTF-8 become U+FFFD."""
-    return _printable(Path(path).name)
+Reader = Callable[[Any, Source], GeneratorModel | None]
+"""``reader(obj, source)``: the model, or None when ``obj`` is not this reader's kind of
+network (then the next reader is asked). Raise :class:`ModelLoadError` (one line) only
+when ``obj`` is clearly yours but cannot be opened."""
+
+READER_KINDS = {
+    "folder": "a folder (obj: its Path), e.g. BigGAN's pytorch_model.bin + config.json",
+    "torch": "the object of a torch.save file, zip or legacy (a dict, a state dict, ...)",
+    "pickle": "the object of an NVIDIA PyTorch network pickle (PersistentRecord networks)",
+    "tf": "the object of a TensorFlow network pickle (TFNetworkRecord networks)",
+}
+_PLUGINS: dict[str, list[str]] = {kind: [] for kind in READER_KINDS}
+_LAST: dict[str, str] = {
+    # Tried after every plug-in: these explain why a file of their kind is refused.
+    "torch": "guiapp.core.models.formats.rosinality:read_checkpoint",
+    "pickle": "guiapp.core.models.formats.nvidia_pickle:read_pickled_generator",
+    "tf": "guiapp.core.models.formats.tf_pickle:read_tf_generator",
+}
 
 
-def _printable(text: str) -> str:
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+def register_reader(kind: str, target: str) -> None:
+    """Offer every file of ``kind`` (a key of :data:`READER_KINDS`) to ``target``,
+    ``"package.module:function"`` (a :data:`Reader`, imported on first use), before the
+    built-in StyleGAN2/3 readers."""
+    if kind not in READER_KINDS:
+        raise ValueError(f"reader kind must be one of {', '.join(READER_KINDS)}, not {kind!r}")
+    if target not in _PLUGINS[kind]:
+        _PLUGINS[kind].append(target)
 
 
-def check_regular_file(path: Path, ref: str) -> None:
-    """Refuse a missing path, a folder, a FIFO, a device or a symlink loop before opening
-    it (opening a FIFO would wait for a writer; a device never ends)."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        if path.is_symlink():
-            raise ModelLoadError(f"{ref}: is a symbolic link to a missing file") from None
-        raise ModelLoadError(f"{ref}: no such file") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ModelLoadError(f"{ref}: is a loop of symbolic links, not a file") from None
-        raise ModelLoadError(f"{ref}: cannot be opened ({exc.strerror})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ModelLoadError(f"{ref}: is a folder, not a file; give a model file")
-    if not stat.S_ISREG(info.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
-                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-                else "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-        raise ModelLoadError(f"{ref}: is {kind}, not a model file; guiapp reads regular files only")
+def _reader(target: str) -> Reader:
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
 
 
-def sniff_format(path: Path) -> str:
-    """``"safetensors"``, ``"zip"`` (torch.save), ``"pickle"`` or ``"unknown"``."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-            return "unknown"
-        head = fh.read(16)
-        size = os.fstat(fh.fileno()).st_size
-    if len(head) >= 10:
-        header_len = int.from_bytes(head[:8], "little")
-        if 2 <= header_len <= size - 8 and head[8:9] == b"{":
-            return "safetensors"
-    if head.startswith(b"PK\x03\x04"):
-        return "zip"
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return "pickle"
-    return "unknown"
-
-
-def _load_safetensors(path: Path, name: str, model_id: str) -> GeneratorModel:
-    shown = shown_name(path)
-    data = path.read_bytes()
-    header_len = int.from_bytes(data[:8], "little")
-    if header_len > min(MAX_SAFETENSORS_HEADER, len(data) - 8):
-        raise ModelLoadError(f"{shown}: corrupt or truncated safetensors file (header size)")
-    try:
-        header = json.loads(data[8 : 8 + header_len])
-    except (ValueError, RecursionError):
-        raise ModelLoadError(
-            f"{shown}: corrupt safetensors file (its header is not valid JSON)"
-        ) from None
-    meta = header.get("__metadata__") if isinstance(header, dict) else None
-    meta = dict(meta) if isinstance(meta, dict) else {}
-    fmt = meta.get("guiapp_format")
-    if fmt != DCGAN_FORMAT:
-        raise ModelLoadError(
-            f"{shown}: safetensors file without guiapp model metadata "
-            f"(format {str(fmt)[:40]!r}); it holds weights but no architecture"
-        )
-    if not all(isinstance(v, str) for v in meta.values()):
-        raise ModelLoadError(f"{shown}: corrupt safetensors metadata (values must be text)")
-    check_dcgan_meta(meta)
-    try:
-        tensors = safetensors_load(data)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise ModelLoadError(f"{shown}: corrupt or truncated safetensors file ({first})") from None
-    del data
-    check_dcgan_tensors(tensors, meta)
-    return DCGANModel(tensors, meta, name=name, model_id=model_id)
+def read_with_plugins(kind: str, obj: Any, src: Source) -> GeneratorModel:
+    """The model of the first reader of ``kind`` that recognises ``obj``."""
+    targets = _PLUGINS[kind] + ([_LAST[kind]] if kind in _LAST else [])
+    for target in targets:
+        model = _reader(target)(obj, src)
+        if model is not None:
+            return model
+    if kind == "folder":
+        raise ModelLoadError(f"{shown_name(src.path)}: is a folder, not a file; give a model file")
+    raise ModelLoadError(f"{shown_name(src.path)}: not a model file guiapp can read")
 
 
 def _resolve(ref: str) -> tuple[Path, str, bool]:
@@ -145,8 +126,8 @@ def _resolve(ref: str) -> tuple[Path, str, bool]:
         builtin = find_builtin(ref)
         if builtin is not None:
             return builtin.weights, builtin.name, True
-    check_regular_file(path, _printable(ref))
-    return path, _printable(path.stem), False
+    check_regular_file(path, printable(ref), allow_folder=bool(_PLUGINS["folder"]))
+    return path, printable(path.stem if path.is_file() else path.name), False
 
 
 def load_model(ref: str, device: str | torch.device = "cpu") -> GeneratorModel:
@@ -170,7 +151,7 @@ def load_model(ref: str, device: str | torch.device = "cpu") -> GeneratorModel:
     try:
         return _open(path, name).to(device)
     except ModelLoadError as exc:
-        text = _printable(" ".join(str(exc).split()))
+        text = printable(" ".join(str(exc).split()))
         raise ModelLoadError(text if shown in text else f"{shown}: {text}") from None
     except MemoryError:
         raise ModelLoadError(f"{shown}: opening it needs more memory than guiapp may use") from None
@@ -179,23 +160,41 @@ def load_model(ref: str, device: str | torch.device = "cpu") -> GeneratorModel:
     except OSError as exc:
         raise ModelLoadError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
     except Exception as exc:  # the one error path: a loader's surprise is still one line
-        first = _printable((str(exc).splitlines() or [""])[0][:200])
+        first = printable((str(exc).splitlines() or [""])[0][:200])
         raise ModelLoadError(
             f"{shown}: not a model guiapp can open ({type(exc).__name__}: {first})"
         ) from None
 
 
 def _open(path: Path, name: str) -> GeneratorModel:
+    if path.is_dir():
+        return read_with_plugins("folder", path, Source(path, name, ""))
     fmt = sniff_format(path)
-    model_id = file_sha256(path)
+    src = Source(path, name, file_sha256(path))
     if fmt == "safetensors":
-        return _load_safetensors(path, name, model_id)
+        from guiapp.core.models.formats.guiapp_safetensors import load_guiapp_safetensors
+
+        return load_guiapp_safetensors(path, name, src.model_id)
     if fmt == "pickle":
-        from guiapp.core.models.nvidia_pickle import load_nvidia_pickle
+        from guiapp.core.models.formats.nvidia_pickle import read_pickle
+        from guiapp.core.models.formats.tf_pickle import is_tf_data
+        from guiapp.core.models.formats.torch_files import TORCH_LEGACY_MAGIC
 
-        return load_nvidia_pickle(path, name, model_id)
+        data = read_pickle(path)
+        if type(data) is int and data == TORCH_LEGACY_MAGIC:
+            from guiapp.core.models.formats.torch_checkpoint import read_torch_file
+
+            return read_with_plugins("torch", read_torch_file(path), src)
+        return read_with_plugins("tf" if is_tf_data(data) else "pickle", data, src)
     if fmt == "zip":
-        from guiapp.core.models.rosinality import load_rosinality
+        from guiapp.core.models.formats.torch_checkpoint import read_torch_file
 
-        return load_rosinality(path, name, model_id)
+        return read_with_plugins("torch", read_torch_file(path), src)
     raise ModelLoadError(f"{shown_name(path)}: not a model file guiapp can read")
+
+
+# -- readers of the other families (one line each; tried in this order) -------------------
+register_reader("folder", "guiapp.core.models.biggan.reader:read_folder")  # hook: biggan
+register_reader("torch", "guiapp.core.models.biggan.reader:read_state_dict")  # hook: biggan
+register_reader("tf", "guiapp.core.models.pggan:read_tf")  # hook: pggan
+register_reader("torch", "guiapp.core.models.pggan:read_torch")  # hook: pggan
