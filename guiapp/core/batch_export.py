@@ -1,0 +1,227 @@
+"""The current edits over a list of seeds: a folder of PNGs or one grid image.
+
+Seeds are written as ``0-99,120,200-210`` (inclusive ranges; order kept, repeats dropped),
+at most :data:`MAX_SEEDS` of them. Each PNG carries the metadata a single save gives
+(:func:`guiapp.core.image_metadata.build_metadata`, one per seed), so each re-renders
+exactly; it is the same pixels as :func:`guiapp.core.render.render_image` of its seed.
+Latents are rendered in batches; each file is written atomically, so a cancelled export
+leaves only complete files (those done so far) and no partial one.
+
+A grid holds the seeds row by row, ``columns`` across (default: the smallest square that
+fits), empty cells black; its metadata is the first seed's with ``kind: "seeds"``,
+``seeds`` and ``columns`` added.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from guiapp.core.edits import apply_edits
+from guiapp.core.image_metadata import save_image_png
+from guiapp.core.models.base import GeneratorModel
+from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
+from guiapp.core.render import base_latents, check_model_directions, to_uint8
+from guiapp.core.seeds import check_seed
+from guiapp.core.types import DirectionSet, Edit
+
+MAX_SEEDS = 10_000
+MAX_GRID_SEEDS = 400
+MAX_GRID_PIXELS = 64 * 2**20
+DEFAULT_BATCH = 8
+Metadata = Callable[[int], dict[str, Any]]
+"""``metadata(seed)``: the PNG metadata of that seed's image (build_metadata's dict)."""
+
+
+def parse_seed_list(text: str, limit: int = MAX_SEEDS) -> list[int]:
+    """``"0-99,120,200-210"`` -> the seeds in order without repeats, or ValueError."""
+    seeds: dict[int, None] = {}
+    parts = [p.strip() for p in text.split(",")]
+    if not any(parts):
+        raise ValueError("the seed list is empty; write seeds such as 0-99,120")
+    for part in parts:
+        if not part:
+            raise ValueError(f"seed list {text.strip()[:40]!r} has an empty entry")
+        lo_text, dash, hi_text = part.partition("-")
+        try:
+            lo = int(lo_text)
+            hi = int(hi_text) if dash else lo
+        except ValueError:
+            raise ValueError(f"seed list entry {part[:40]!r} is not a seed or a range "
+                             "FIRST-LAST") from None
+        check_seed(lo), check_seed(hi)
+        if hi < lo:
+            raise ValueError(f"seed range {part!r} runs backwards; write {hi}-{lo}")
+        if hi - lo + 1 <= limit:  # never build a range that is over the limit anyway
+            seeds.update(dict.fromkeys(range(lo, hi + 1)))
+        if hi - lo + 1 > limit or len(seeds) > limit:
+            raise ValueError(f"at most {limit} seeds at a time; the list "
+                             f"{text.strip()[:40]!r} has more")
+    return list(seeds)
+
+
+def check_pattern(pattern: str) -> None:
+    """A folder export's name must hold ``{seed}`` (optionally formatted, ``{seed:04d}``)
+    and no other field, and end in .png; ValueError otherwise."""
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"output name {pattern!r}: {exc}; use {{seed}} for the seed") from None
+    if fields != {"seed"}:
+        raise ValueError(f"output name {pattern!r} must contain {{seed}} (and no other field)")
+    try:
+        pattern.format(seed=0)
+    except ValueError as exc:
+        raise ValueError(f"output name {pattern!r}: {exc}") from None
+    if Path(pattern).suffix.lower() != ".png":
+        raise ValueError(f"output name {pattern!r} must end in .png")
+
+
+def seed_path(pattern: str, seed: int) -> Path:
+    return Path(pattern.format(seed=seed))
+
+
+def _images(model: GeneratorModel, seeds: Sequence[int], face: dict[str, Any],
+            direction_set: DirectionSet | None, edits: Sequence[Edit],
+            batch_size: int) -> Any:
+    """Yield (seeds, (B, H, W, 3) uint8) batch by batch."""
+    noise = face.get("noise_mode", "const")
+    for i in range(0, len(seeds), batch_size):
+        chunk = list(seeds[i : i + batch_size])
+        base = torch.cat([base_latents(model, s, face.get("truncation", 1.0),
+                                       cutoff=face.get("cutoff"),
+                                       class_index=face.get("class_index")) for s in chunk])
+        ws = apply_edits(base, direction_set, edits)
+        with torch.inference_mode():
+            yield chunk, to_uint8(model.synthesize(ws, noise))
+
+
+def _check(model: GeneratorModel, seeds: Sequence[int], direction_set: DirectionSet | None,
+           edits: Sequence[Edit], batch_size: int) -> None:
+    if not seeds:
+        raise ValueError("no seeds to export")
+    for s in seeds:
+        check_seed(s)
+    check_model_directions(model, direction_set)
+    if edits and direction_set is None:
+        raise ValueError("edits need a direction set")
+    for e in edits:
+        direction_set.direction(e.direction_index)  # type: ignore[union-attr]
+    if batch_size < 1:
+        raise ValueError(f"batch size must be 1 or more, not {batch_size}")
+
+
+def export_seeds(
+    model: GeneratorModel,
+    seeds: Sequence[int],
+    pattern: str,
+    metadata: Metadata,
+    *,
+    face: dict[str, Any] | None = None,
+    direction_set: DirectionSet | None = None,
+    edits: Sequence[Edit] = (),
+    batch_size: int = DEFAULT_BATCH,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> list[Path]:
+    """One PNG per seed, named by ``pattern`` (``out/{seed}.png``); returns the paths.
+
+    ``face``: truncation, cutoff, class_index, noise_mode (as :func:`render_image` takes).
+    """
+    check_pattern(pattern)
+    _check(model, seeds, direction_set, edits, batch_size)
+    folder = seed_path(pattern, seeds[0]).parent
+    if not folder.is_dir():
+        raise ValueError(f"{pattern}: folder {folder} does not exist")
+    metas = {s: metadata(s) for s in seeds}  # every edit checked before rendering
+    checkpoint = Checkpoint(progress, cancel)
+    written: list[Path] = []
+    for chunk, images in _images(model, seeds, face or {}, direction_set, edits, batch_size):
+        for seed, image in zip(chunk, images, strict=True):
+            checkpoint(len(written) / len(seeds), f"Saving seed {seed} "
+                                                  f"({len(written) + 1} of {len(seeds)})")
+            path = seed_path(pattern, seed)
+            save_image_png(path, image, metas[seed])
+            written.append(path)
+    checkpoint(1.0, f"Saved {len(written)} images")
+    return written
+
+
+def grid_columns(count: int, columns: int | None = None) -> int:
+    """``columns`` (checked) or the smallest square's side that holds ``count`` images."""
+    if columns is None:
+        return max(1, math.ceil(math.sqrt(count)))
+    if not 1 <= columns <= MAX_GRID_SEEDS:
+        raise ValueError(f"a grid has 1 to {MAX_GRID_SEEDS} columns, not {columns}")
+    return columns
+
+
+def render_seed_grid(
+    model: GeneratorModel,
+    seeds: Sequence[int],
+    *,
+    columns: int | None = None,
+    face: dict[str, Any] | None = None,
+    direction_set: DirectionSet | None = None,
+    edits: Sequence[Edit] = (),
+    batch_size: int = DEFAULT_BATCH,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """The seeds' images in rows of ``columns``: (H * rows, W * columns, 3) uint8."""
+    if len(seeds) > MAX_GRID_SEEDS:
+        raise ValueError(f"a grid holds at most {MAX_GRID_SEEDS} seeds, not {len(seeds)}; "
+                         "export a folder instead")
+    _check(model, seeds, direction_set, edits, batch_size)
+    cols = grid_columns(len(seeds), columns)
+    rows = math.ceil(len(seeds) / cols)
+    res = model.resolution
+    if rows * cols * res * res > MAX_GRID_PIXELS:
+        raise ValueError(f"a grid of {rows}x{cols} images of {res} px is too large "
+                         f"(over {MAX_GRID_PIXELS >> 20} megapixels); export a folder instead")
+    checkpoint = Checkpoint(progress, cancel)
+    grid: np.ndarray | None = None
+    n = 0
+    for _chunk, images in _images(model, seeds, face or {}, direction_set, edits, batch_size):
+        checkpoint(n / len(seeds), f"Rendering seed {n + 1} of {len(seeds)}")
+        if grid is None:
+            h, w = images.shape[1:3]
+            grid = np.zeros((rows * h, cols * w, 3), np.uint8)
+        for image in images:
+            r, c = divmod(n, cols)
+            grid[r * h : (r + 1) * h, c * w : (c + 1) * w] = image
+            n += 1
+    checkpoint(1.0, f"Rendered {n} seeds")
+    assert grid is not None
+    return grid
+
+
+def grid_metadata(first: dict[str, Any], seeds: Sequence[int], columns: int) -> dict[str, Any]:
+    """The first seed's metadata, marked as a grid of ``seeds``."""
+    return {**first, "kind": "seeds", "seeds": [int(s) for s in seeds], "columns": columns}
+
+
+def export_seed_grid(
+    model: GeneratorModel,
+    seeds: Sequence[int],
+    path: str | Path,
+    metadata: Metadata,
+    *,
+    columns: int | None = None,
+    **options: Any,
+) -> Path:
+    """:func:`render_seed_grid` saved as one PNG at ``path``."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"{path}: a seed grid is saved as .png")
+    meta = grid_metadata(metadata(seeds[0]) if seeds else {}, seeds,
+                         grid_columns(len(seeds) or 1, columns))
+    image = render_seed_grid(model, seeds, columns=columns, **options)
+    save_image_png(path, image, meta)
+    return path
