@@ -22,6 +22,7 @@ from guiapp.core.direction_meta import direction_set_meta
 from guiapp.core.io import save_direction_set
 from guiapp.core.session_io import save_session, session_to_json
 from guiapp.core.types import Direction, DirectionSet, Edit, Session
+from guiapp.core.workspace import WorkspaceSession
 
 REF = "builtin:dcgan-digiface"
 DIM = 100  # the built-in model edits z, 100-D
@@ -69,14 +70,34 @@ def good_session() -> Session:
                    edits=(Edit(0, 1.5), Edit(1, -1.0)))
 
 
+def as_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A one-set v2 session's JSON in the layout of session format 1 (what guiapp wrote
+    before workspaces): one ``direction_set`` and edits without their set."""
+    data = dict(data, version=1)
+    sets = data.pop("sets")
+    data["direction_set"] = sets[0]["direction_set"] if sets else None
+    data["edits"] = [{k: v for k, v in e.items() if k != "set"} for e in data["edits"]]
+    for key in ("selected_set", "next_set_id"):
+        data.pop(key)
+    return data
+
+
 def session_json() -> dict[str, Any]:
-    """A valid session as JSON data, to be changed by a case."""
-    return session_to_json(good_session(), {"selected": 1})
+    """A valid format-1 session as JSON data, to be changed by a case."""
+    return as_v1(session_json_v2())
+
+
+def session_json_v2() -> dict[str, Any]:
+    """A valid format-2 session of two sets (edits in both), to be changed by a case."""
+    ws = WorkspaceSession.from_session(good_session()).workspace
+    ws, second = ws.add_set(plain_set(), "copy")
+    ws = ws.set_edit(second, 2, 0.5)
+    return session_to_json(WorkspaceSession(REF, 3, 0.8, workspace=ws), {"selected": 1})
 
 
 def linear_session_json(steps: int) -> dict[str, Any]:
-    data = session_to_json(Session(REF, seed=1, direction_set=linear_set(),
-                                   edits=(Edit(0, 2.0),)), {})
+    data = as_v1(session_to_json(Session(REF, seed=1, direction_set=linear_set(),
+                                         edits=(Edit(0, 2.0),)), {}))
     data["direction_set"]["meta"]["conditional"]["steps"] = steps
     return data
 

@@ -1,7 +1,7 @@
 """Run data-file cases in child processes under a memory and time limit.
 
 A case is a CLI run (``guiapp.cli.main(argv)``, through :func:`tests.fuzz.run_cases.run_one`)
-or a session open as the window does it: ``load_session`` (only FileFormatError is caught
+or a session open as the window does it: ``load_workspace_session`` (only FileFormatError is caught
 there, anything else would escape into Qt), then a render of what it describes (the
 window's render worker shows a render error as a message). Each child runs many cases and
 prints one JSON line per case; a case that kills or stalls the child gets that outcome
@@ -39,19 +39,21 @@ def _session_case(path: str) -> int:
     """Open a session the way the window does; 0 when it loaded and rendered."""
     from guiapp.core.io import FileFormatError
     from guiapp.core.models.registry import load_model
-    from guiapp.core.render import render_image
-    from guiapp.core.session_io import load_session
+    from guiapp.core.render import render_request
+    from guiapp.core.session_io import load_workspace_session
+    from guiapp.core.types import RenderRequest
 
     try:
-        session, _extra = load_session(path)
+        session, _extra = load_workspace_session(path)
     except FileFormatError as exc:  # the window shows this message and keeps its state
         print(f"guiapp: {exc}", file=sys.stderr)
         return 2
     model = load_model(session.model_ref)
     try:
-        render_image(model, session.seed, session.truncation, session.direction_set,
-                     list(session.edits), cutoff=session.truncation_cutoff,
-                     class_index=session.class_index)
+        render_request(model, RenderRequest(
+            seed=session.seed or 0, latent=session.latent, truncation=session.truncation,
+            workspace=session.workspace, truncation_cutoff=session.truncation_cutoff,
+            class_index=session.class_index))
     except (ValueError, IndexError) as exc:  # the render worker's "failed" message
         print(f"guiapp: {os.path.basename(path)}: cannot render it: {exc}", file=sys.stderr)
         return 2

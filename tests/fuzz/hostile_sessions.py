@@ -1,4 +1,8 @@
-"""Contents of hostile session files: name -> (bytes, expectation, must_say)."""
+"""Contents of hostile session files: name -> (bytes, expectation, must_say).
+
+Most cases change a format-1 session (the reader of old files must stay as careful);
+the ``v2-`` ones change a format-2 session of two sets (sets, their ids, edits naming
+their set, a latent face)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
+
+from guiapp.core.workspace_io import array_to_json
 from tests.fuzz import data_files as df
 from tests.fuzz.hostile_data import DEEP, HUGE_INT, Made
 
@@ -48,7 +55,7 @@ def sessions() -> Iterator[tuple[str, Made]]:
     yield "truncation-text", (_session(_set("truncation", "0.5")), "either", [])
     for name, version in (("string", "1"), ("null", None), ("bool", True), ("zero", 0)):
         yield f"version-{name}", (_session(_set("version", version)), "refuse", NOT_NEWER)
-    yield "version-newer", (_session(_set("version", 2)), "refuse", ["newer"])
+    yield "version-newer", (_session(_set("version", 3)), "refuse", ["newer"])
     yield "extra-list", (_session(_set("extra", [1])), "refuse", ["extra"])
     yield "extra-text", (_session(_set("extra", "x")), "refuse", ["extra"])
     yield "extra-number", (_session(_set("extra", 5)), "refuse", ["extra"])
@@ -76,6 +83,7 @@ def sessions() -> Iterator[tuple[str, Made]]:
     yield "not-json", (b"{format: guiapp.session", "refuse", [])
     yield "empty", (b"", "refuse", [])
     yield from _linear_sessions()
+    yield from _v2_sessions()
 
 
 def _linear_sessions() -> Iterator[tuple[str, Made]]:
@@ -94,3 +102,52 @@ def _linear_sessions() -> Iterator[tuple[str, Made]]:
                                 [])
     yield "linear-base64-number", (arrays(lambda a: a.update(float32_le_base64=5)), "refuse",
                                    [])
+
+
+def _v2(change: Callable[[dict[str, Any]], Any], raw: dict[str, str] | None = None) -> bytes:
+    return _session(change, raw, df.session_json_v2())
+
+
+def _latent(**change: Any) -> Callable[[dict[str, Any]], Any]:
+    def apply(d: dict[str, Any]) -> None:
+        d["seed"] = None
+        d["latent"] = {"space": "z", "source": "me.png", "sha256": "",
+                       **array_to_json(np.zeros(100, np.float32)), **change}
+    return apply
+
+
+def _v2_sessions() -> Iterator[tuple[str, Made]]:
+    first = lambda key, value: lambda d: d["sets"][0].update({key: value})  # noqa: E731
+    yield "v2-valid-latent", (_v2(_latent()), "ok", [])
+    yield "v2-version-newer", (_v2(_set("version", 3)), "refuse", ["newer"])
+    yield "v2-sets-not-list", (_v2(_set("sets", {"a": 1})), "refuse", ["sets"])
+    yield "v2-sets-1e6", (_v2(_set("sets", [{}] * 1_000_001)), "refuse", ["sets"])
+    yield "v2-set-id-zero", (_v2(first("id", 0)), "refuse", ["id"])
+    yield "v2-set-id-huge", (_v2(first("id", 10**30)), "refuse", ["id"])
+    yield "v2-set-id-text", (_v2(first("id", "1")), "refuse", ["id"])
+    yield "v2-set-ids-twice", (_v2(lambda d: d["sets"][1].update(id=d["sets"][0]["id"])),
+                               "refuse", ["id"])
+    yield "v2-set-name-number", (_v2(first("name", 5)), "refuse", ["name"])
+    yield "v2-set-name-huge", (_v2(first("name", "x" * 100_000)), "refuse", ["name"])
+    yield "v2-set-no-directions", (_v2(lambda d: d["sets"][0].pop("direction_set")),
+                                   "refuse", ["direction_set"])
+    yield "v2-set-vectors-text", (_v2(lambda d: d["sets"][0]["direction_set"].update(
+        vectors="abc")), "refuse", [])
+    yield "v2-edit-unknown-set", (_v2(_edit(set=77)), "refuse", ["set"])
+    yield "v2-edit-set-text", (_v2(_edit(set="1")), "refuse", ["set"])
+    yield "v2-edit-no-set", (_v2(lambda d: d["edits"][0].pop("set")), "refuse", ["set"])
+    yield "v2-edit-index-out-of-set", (_v2(_edit(index=4)), "refuse", [])
+    yield "v2-edit-twice", (_v2(lambda d: d["edits"].append(dict(d["edits"][0]))), "refuse",
+                            ["two edits"])
+    yield "v2-selected-unknown", (_v2(_set("selected_set", 9)), "refuse", ["selected"])
+    yield "v2-selected-text", (_v2(_set("selected_set", "1")), "refuse", ["selected"])
+    yield "v2-next-id-reused", (_v2(_set("next_set_id", 1)), "refuse", ["next set id"])
+    yield "v2-latent-space", (_v2(_latent(space="q")), "refuse", ["latent"])
+    yield "v2-latent-nan", (_v2(_latent(**array_to_json(np.full(100, np.nan, np.float32)))),
+                            "refuse", ["finite"])
+    yield "v2-latent-shape-huge", (_v2(_latent(shape=[10**6, 10**6])), "refuse", ["latent"])
+    yield "v2-latent-base64-bad", (_v2(_latent(float32_le_base64="!!")), "refuse", [])
+    yield "v2-latent-short", (_v2(_latent(**array_to_json(np.zeros(3, np.float32)))),
+                              "refuse", ["shape"])
+    yield "v2-latent-w-on-z-model", (_v2(_latent(space="w")), "refuse", ["w space"])
+    yield "v2-latent-not-object", (_v2(_set("latent", [1, 2])), "refuse", ["latent"])
