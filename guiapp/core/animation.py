@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from guiapp.core.animation_limits import DEFAULT_BATCH, MAX_FRAMES, MIN_FRAMES, MORPH_SPACES
 from guiapp.core.edits import apply_edits
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
@@ -34,11 +35,9 @@ from guiapp.core.render import base_latents, check_model_directions, strip_edits
 from guiapp.core.seeds import check_seed
 from guiapp.core.types import MAX_ABS_ALPHA, DirectionSet, Edit, LayerRange
 
-MIN_FRAMES = 2
-MAX_FRAMES = 2000
-"""Frames of one animation: 2000 is over a minute at 30 fps; a bigger number is a typo."""
-DEFAULT_BATCH = 8
-MORPH_SPACES = ("z", "w")
+__all__ = ["DEFAULT_BATCH", "MAX_FRAMES", "MIN_FRAMES", "MORPH_SPACES", "Face", "MorphPlan",
+           "WalkPlan", "check_plan", "frame_count", "plan_latents", "render_all",
+           "render_frames", "slerp", "walk_plan"]
 
 
 @dataclass(frozen=True)
