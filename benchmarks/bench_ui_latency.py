@@ -9,8 +9,12 @@
    timer ticks in the GUI thread; report the largest gap between ticks. Target: <= 100 ms.
 3. Start-up: ``python -m guiapp --benchmark-startup`` from process launch to the first image
    painted, next to a bare PySide6 window shown from launch (baseline). Target: <= 3 s.
+4. Direction list: showing another set of 100 directions (adding one, switching back and
+   forth) until the list is laid out and painted, for the list alone and in the window;
+   baseline in the same run: showing a set of 1 direction. Target: <= 50 ms per switch.
 
     QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui_latency
+    QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui_latency --cases list
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from guiapp.core.types import Edit
+from guiapp.core.types import Direction, DirectionSet, Edit
 from guiapp.ui.main_window import MainWindow
 from guiapp.ui.settings import AppSettings
 
@@ -39,7 +43,8 @@ def pct(values: list[float]) -> dict[str, float]:
     ms = np.asarray(values) * 1e3
     return {"p50_ms": round(float(np.percentile(ms, 50)), 2),
             "p95_ms": round(float(np.percentile(ms, 95)), 2),
-            "max_ms": round(float(ms.max()), 2), "n": len(values)}
+            "min_ms": round(float(ms.min()), 2), "max_ms": round(float(ms.max()), 2),
+            "n": len(values)}
 
 
 def wait_until(app: QApplication, predicate, timeout_s: float = 120) -> None:
@@ -121,6 +126,59 @@ def stall_during_ganspace(app: QApplication, win: MainWindow, samples: int) -> d
             "directions": len(win.store)}
 
 
+def random_set(info, model_id: str, k: int, seed: int) -> DirectionSet:
+    """``k`` random unit directions that fit a model of ``info``, named like a method's."""
+    dim, space = (info.z_dim, "z") if info.w_dim is None else (info.w_dim, "w")
+    rng = np.random.default_rng(seed)
+    vectors = rng.standard_normal((k, dim))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    dirs = tuple(Direction(v, float(k - i), label=f"d{i}" if i % 3 == 0 else "")
+                 for i, v in enumerate(vectors))
+    return DirectionSet("sefa", space, model_id, {"seed": seed}, dirs)
+
+
+def list_switch(app: QApplication, win: MainWindow, rounds: int) -> dict:
+    """Seconds from showing another set until it is laid out and painted: in the window
+    (the ranking plot and the image update too), and in a direction list of the window's
+    size on its own store (the list alone)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from guiapp.ui.direction_list import DirectionList
+    from guiapp.ui.session_store import SessionStore
+
+    info, model_id = win.store.model_info, win.loaded.model.model_id
+    store = SessionStore()
+    store.set_model(win.store.model_ref, info)
+    alone = DirectionList(store)
+    alone.resize(win.direction_list.size())
+    alone.show()
+    small = random_set(info, model_id, 1, 0)
+    sets = [random_set(info, model_id, 100, 1), random_set(info, model_id, 100, 2)]
+    result = {"directions": 100, "target_ms": 50}
+    for name, target, widget in (("list_alone", store, alone),
+                                 ("window", win.store, win.direction_list)):
+        def settle(widget=widget) -> None:
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+            app.processEvents()
+            widget.repaint()
+
+        def timed(ds: DirectionSet, target=target, settle=settle) -> float:
+            settle()
+            t0 = time.perf_counter()
+            target.replace_direction_set(ds, "bench")
+            settle()
+            return time.perf_counter() - t0
+
+        timed(sets[0])  # warm-up: the first rows of this kind, font metrics, icons
+        result[name] = {
+            "add_after_a_1_direction_set": pct([timed(s) for _ in range(rounds)
+                                                for s in (small, sets[0])][1::2]),
+            "switch_between_two_sets": pct([timed(sets[i % 2]) for i in range(2 * rounds)]),
+            "baseline_one_direction_set": pct([timed(small) for _ in range(rounds)])}
+    alone.close()
+    return result
+
+
 BARE_WINDOW = """
 import sys, time, os
 from PySide6.QtWidgets import QApplication, QLabel
@@ -154,15 +212,26 @@ def main() -> None:
     ap.add_argument("--changes", type=int, default=500)
     ap.add_argument("--interval-ms", type=int, default=8)
     ap.add_argument("--ganspace-samples", type=int, default=100_000)
+    ap.add_argument("--cases", default="slider,ganspace,startup,list",
+                    help="comma-separated: slider, ganspace, startup, list")
+    ap.add_argument("--list-rounds", type=int, default=20)
     args = ap.parse_args()
+    cases = set(args.cases.split(","))
     app = QApplication.instance() or QApplication([])
     win = open_window(app)
+    if cases == {"list"}:
+        result = {"benchmark": "ui_latency", "model": "builtin:dcgan-digiface",
+                  "direction_list": list_switch(app, win, args.list_rounds)}
+        win.close()
+        print(json.dumps(result, indent=2))
+        return
     slider_latency(app, win, 50, args.interval_ms)  # warm-up: first paints, caches
     result = {"benchmark": "ui_latency", "model": "builtin:dcgan-digiface",
               "slider": slider_latency(app, win, args.changes, args.interval_ms)}
     result["slider_fastest"] = slider_latency(app, win, args.changes, 0)
     result["event_loop_during_ganspace"] = stall_during_ganspace(app, win,
                                                                   args.ganspace_samples)
+    result["direction_list"] = list_switch(app, win, args.list_rounds)
     win.close()
     result["startup"] = startup()
     result["targets"] = {"slider_p50_ms": 30, "slider_p95_ms": 60, "max_gap_ms": 100,

@@ -234,11 +234,30 @@ def test_list_shows_placeholder_then_rows(qtbot):
 
 def test_list_rows_drop_the_old_set(qtbot, style_store):
     widget = _list(qtbot, style_store)
-    old = widget.row(1)
+    style_store.set_label(1, "old name")
+    style_store.set_alpha(1, 2.0)
+    old_rows = widget.built_rows()
     style_store.set_direction_set(_direction_set(2, 512, "w"))
+    assert widget.row_count() == 2
+    assert not any(r.isVisible() for r in old_rows if r.index >= 2)  # the old set's extra rows
     style_store.set_alpha(1, 1.0)
-    assert old.alpha_slider.value() == 0  # no longer listening
     assert widget.row(1).alpha_slider.value() == ALPHA_STEPS
+    assert widget.row(1).label_edit.text() == style_store.label(1) != "old name"
+
+
+def test_a_name_being_typed_when_the_set_changes_stays_with_its_set(qtbot, style_store):
+    """Rows are reused from set to set: text typed into a row of the old set must not
+    rename the direction of the new set that the row shows next."""
+    widget = _list(qtbot, style_store)
+    with qtbot.waitActive(widget):
+        widget.activateWindow()
+    row = widget.row(1)
+    row.edit_label()
+    qtbot.keyClicks(row.label_edit, "typed")
+    style_store.set_direction_set(_direction_set(6, 512, "w"))
+    widget.setFocus()  # the typing ends (editingFinished)
+    assert style_store.label(1) == ""
+    assert widget.row(1).label_edit.text() == ""
 
 
 def test_list_keeps_the_selection_in_view(qtbot):

@@ -50,6 +50,8 @@ class DirectionList(QWidget):
         super().__init__(parent)
         self.store = store
         self._slots: list[QWidget] = []  # a DirectionRow, or a placeholder until built
+        self._count = 0  # slots [0, count) show the store's set; the rest wait, hidden
+        self._stale: set[int] = set()  # kept rows that still show an earlier set
         self._column: QVBoxLayout | None = None
         self._row_height = 0
         self._row_min_width = 0  # a row's controls, number box and reset button included
@@ -104,12 +106,18 @@ class DirectionList(QWidget):
 
     # -- reading ---------------------------------------------------------------------------
     def row_count(self) -> int:
-        return len(self._slots)
+        return self._count
 
     def row(self, index: int) -> DirectionRow:
-        """Row ``index``, built now if it has not been scrolled into view yet."""
+        """Row ``index`` of the shown set, built now if it has not been scrolled into view
+        yet, and showing the current set (a reused row catches up here)."""
+        if not 0 <= index < self._count:
+            raise IndexError(f"no row {index}: the list shows {self._count}")
         slot = self._slots[index]
         if isinstance(slot, DirectionRow):
+            if index in self._stale:
+                self._stale.discard(index)
+                slot.show_current_set()
             return slot
         assert self._column is not None
         row = DirectionRow(self.store, index)
@@ -127,41 +135,40 @@ class DirectionList(QWidget):
         return row
 
     def built_rows(self) -> list[DirectionRow]:
-        """The rows built so far (the others are placeholders)."""
-        return [s for s in self._slots if isinstance(s, DirectionRow)]
+        """The rows of the shown set built so far (the others are placeholders)."""
+        return [self.row(i) for i, s in enumerate(self._slots[: self._count])
+                if isinstance(s, DirectionRow)]
 
     # -- store -> widget -------------------------------------------------------------------
     def _on_store_directions_changed(self) -> None:
-        for old in self.built_rows():
-            old.disconnect_store()
-        old_container = self.scroll_area.takeWidget()
-        if old_container is not None:
-            old_container.deleteLater()
-
-        container = QWidget()
-        self._column = QVBoxLayout(container)
-        self._column.setContentsMargins(0, 0, 0, 0)
-        self._column.setSpacing(0)
+        """Show the store's set. Rows are kept from set to set (building one costs a few
+        milliseconds, showing another set in one costs a fraction of that): slot ``i``
+        stays row ``i``; slots past the set's size are hidden, not destroyed, and a kept row
+        shows the new set when it is next in view (:meth:`row`)."""
         k = len(self.store)
-        self._slots = []
-        if k:
-            first = DirectionRow(self.store, 0)
-            first.ensurePolished()  # the style may change sizes
-            self._row_height = first.sizeHint().height()
-            self._row_min_width = first.minimumSizeHint().width()
-            self.updateGeometry()
-            first.setFixedHeight(self._row_height)
-            self._slots.append(first)
-        for _ in range(1, k):
-            slot = QWidget()
-            slot.setFixedHeight(self._row_height)
-            slot.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab builds the row and enters it
-            slot.installEventFilter(self)
-            self._slots.append(slot)
-        for slot in self._slots:
-            self._column.addWidget(slot)
-        self._column.addStretch(1)
-        self.scroll_area.setWidget(container)
+        if self._column is None or (k and self._row_height <= 0):
+            self._rebuild_container()
+        if k and self._row_height <= 0:
+            self._measure_rows()
+        column, slots = self._column, self._slots
+        assert column is not None
+        while len(slots) < k:
+            slot = self._placeholder()
+            slots.append(slot)
+            column.insertWidget(len(slots) - 1, slot)
+        self._stale = {i for i in range(k) if isinstance(slots[i], DirectionRow)}
+        focus = QApplication.focusWidget()
+        for i in list(self._stale):  # a row being typed in shows the new set at once
+            if focus is not None and slots[i].isAncestorOf(focus):
+                self.row(i)
+        changed = [(slot, i < k) for i, slot in enumerate(slots) if slot.isHidden() != (i >= k)]
+        if changed:  # shown or hidden together, under a hidden column: one layout pass
+            container = self.scroll_area.widget()
+            container.hide()
+            for slot, visible in changed:
+                slot.setVisible(visible)
+            container.show()
+        self._count = k
         self._build_visible_rows()
 
         ds = self.store.direction_set
@@ -173,14 +180,50 @@ class DirectionList(QWidget):
             method = METHOD_TITLES.get(ds.method, ds.method)
             self.title.setText(f"Directions: {k} from {method} in {ds.space}")
 
+    def _rebuild_container(self) -> None:
+        """Drop every row and start an empty column (first use, or rows of another shape)."""
+        for old in self._slots:
+            if isinstance(old, DirectionRow):
+                old.disconnect_store()
+        old_container = self.scroll_area.takeWidget()
+        if old_container is not None:
+            old_container.deleteLater()
+        container = QWidget()
+        self._column = QVBoxLayout(container)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        self._column.addStretch(1)
+        self._slots, self._stale, self._count, self._row_height = [], set(), 0, 0
+        self.scroll_area.setWidget(container)
+
+    def _measure_rows(self) -> None:
+        """Row 0, built first: its height is every row's, its width the list's minimum."""
+        assert self._column is not None and not self._slots
+        first = DirectionRow(self.store, 0)
+        first.ensurePolished()  # the style may change sizes
+        self._row_height = first.sizeHint().height()
+        self._row_min_width = first.minimumSizeHint().width()
+        self.updateGeometry()
+        first.setFixedHeight(self._row_height)
+        self._slots.append(first)
+        self._column.insertWidget(0, first)
+
+    def _placeholder(self) -> QWidget:
+        slot = QWidget()
+        slot.setFixedHeight(self._row_height)
+        slot.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab builds the row and enters it
+        slot.installEventFilter(self)
+        return slot
+
     def _on_store_model_changed(self) -> None:
         layer_lines = self.store.num_ws > 1
         if layer_lines != self._layer_lines:  # rows gain or lose a line: measure again
             self._layer_lines = layer_lines
+            self._rebuild_container()
             self._on_store_directions_changed()
 
     def _on_store_selection_changed(self, index: int) -> None:
-        if not 0 <= index < len(self._slots):
+        if not 0 <= index < self._count:
             return
         self.row(index)  # built, so that it shows the highlight once scrolled to
         # Scrolling under a pressed mouse would pull the row away from the pointer.
@@ -207,7 +250,7 @@ class DirectionList(QWidget):
         view = max(self.scroll_area.viewport().height(), self._row_height)
         top = self.scroll_area.verticalScrollBar().value() - view // 2
         first = max(0, top // self._row_height)
-        last = min(len(self._slots), math.ceil((top + 2 * view) / self._row_height) + 1)
+        last = min(self._count, math.ceil((top + 2 * view) / self._row_height) + 1)
         for i in range(first, last):
             self.row(i)
 
@@ -217,10 +260,10 @@ class DirectionList(QWidget):
 
     def move_selection(self, step: int) -> None:
         """Select the row ``step`` away from the selected one; the focus moves along."""
-        if not self._slots:
+        if not self._count:
             return
         current = max(self.store.selected, 0)
-        target = min(max(current + step, 0), len(self._slots) - 1)
+        target = min(max(current + step, 0), self._count - 1)
         focus = QApplication.focusWidget()
         inside = focus is not None and focus is not self and self.isAncestorOf(focus)
         self.store.select(target)

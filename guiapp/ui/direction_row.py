@@ -170,14 +170,19 @@ class DirectionRow(QWidget):
         return [self.label_edit, self.alpha_slider, *boxes, self.reset_button]
 
     # -- store -> widget -------------------------------------------------------------------
-    def _configure_for_model(self) -> None:
-        """Ranges and tooltips, which depend on the model and the direction set."""
+    def _configure_for_set(self) -> None:
+        """The alpha range and the tooltips, which depend on the direction set."""
         self._set_alpha_range(self.store.alpha_limit(self.index))
         ds = self.store.direction_set
         notes = ds.directions[self.index].notes if ds is not None and self.index < len(ds) else ""
         self.label_edit.setPlaceholderText(name_placeholder(notes))
         self.label_edit.setToolTip(name_tip(notes))  # the note in full
         self.index_label.setToolTip(note_sentence(notes))
+        self._shown.clear()  # the range may have clamped what the controls show
+
+    def _configure_for_model(self) -> None:
+        """Ranges and tooltips, which depend on the model and the direction set."""
+        self._configure_for_set()
         last = self.store.num_ws - 1
         with QSignalBlocker(self.layer_slider):
             self.layer_slider.setRange(0, last)
@@ -227,6 +232,14 @@ class DirectionRow(QWidget):
                 with QSignalBlocker(box):
                     box.setValue(value)
 
+    def show_current_set(self) -> None:
+        """Show direction ``index`` of the store's set as it is now: the list reuses this
+        row when another set is shown, and the ranges, tips and values may all differ."""
+        if self.index < len(self.store):
+            self._configure_for_set()
+            self.refresh()
+        self.set_selected(self.store.selected == self.index)
+
     def _show_store_values(self) -> None:
         """Show the store's values again, even where the boxes hold unentered typing."""
         if self.index < len(self.store):
@@ -268,6 +281,8 @@ class DirectionRow(QWidget):
             box.interpretText()
 
     def _on_label_edit_finished(self) -> None:
+        if self.index >= len(self.store):
+            return  # a row the list has just hidden (the set shown now is smaller)
         self.store.set_label(self.index, self.label_edit.text())
         self._shown.pop("label", None)  # show the store's stripped text even if unchanged
         self.refresh()
