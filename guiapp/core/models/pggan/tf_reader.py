@@ -92,6 +92,8 @@ def _shape(variables: dict[str, np.ndarray], name: str, ndim: int) -> tuple[int,
 def check_lod(lod: Any, where: str = "variable 'lod'") -> None:
     """Refuse a generator caught while growing: only lod 0 (full resolution) is built."""
     try:
+        if not isinstance(lod, np.ndarray | np.generic) or not np.issubdtype(lod.dtype, np.number):
+            raise TypeError("not numeric")
         value = float(np.asarray(lod, dtype=np.float64).reshape(()))
     except (TypeError, ValueError):
         raise ModelLoadError(f"PGGAN {where} is not a number") from None
@@ -124,12 +126,13 @@ def config_from_variables(variables: dict[str, np.ndarray], kwargs: dict) -> PGG
     eps = kwargs.get("pixelnorm_epsilon", EPS)
     if isinstance(eps, bool) or not isinstance(eps, int | float | np.number):
         raise ModelLoadError(f"PGGAN setting pixelnorm_epsilon={shown(eps)} is not a number")
+    flags = {key: _flag(kwargs, key) for key in _BOOL_KWARGS}
     try:
         return PGGANConfig(
             z_dim=z_dim, resolution=res, channels=channels, img_channels=img_channels,
-            fused=fused, normalize_latents=_flag(kwargs, "normalize_latents"),
-            use_wscale=_flag(kwargs, "use_wscale"), use_pixelnorm=_flag(kwargs, "use_pixelnorm"),
-            eps=float(eps), slope=SLOPE if _flag(kwargs, "use_leakyrelu") else 0.0,
+            fused=fused, normalize_latents=flags["normalize_latents"],
+            use_wscale=flags["use_wscale"], use_pixelnorm=flags["use_pixelnorm"],
+            eps=float(eps), slope=SLOPE if flags["use_leakyrelu"] else 0.0,
         )
     except ValueError as exc:
         raise ModelLoadError(f"unsupported PGGAN generator ({exc})") from None
@@ -151,7 +154,7 @@ def check_variables(variables: dict[str, np.ndarray], cfg: PGGANConfig,
         if not np.isfinite(value).all():
             raise ModelLoadError(f"PGGAN variable {name!r} holds NaN or infinite values; the "
                                  "file is damaged")
-        out[name] = value
+        out[name] = np.ascontiguousarray(value, dtype=np.float32)  # native byte order
     extra = sorted(k for k in variables
                    if k not in want and k != "lod" and not ignored.fullmatch(k))
     if extra:
@@ -176,7 +179,9 @@ def weights_from_tf(data: Any) -> PGGANWeights:
         raise ModelLoadError(f"class-conditional PGGAN generators (label_size={labels}) are "
                              "not supported; unconditional ones are")
     variables = dict(gs.variables)
-    if "lod" in variables:
-        check_lod(variables["lod"])
+    if "lod" not in variables:
+        raise ModelLoadError("the PGGAN generator has no variable 'lod' (G_paper always has "
+                             "one); the file is damaged")
+    check_lod(variables["lod"])
     cfg = config_from_variables(variables, kwargs)
     return PGGANWeights(cfg, check_variables(variables, cfg))

@@ -121,7 +121,9 @@ def weights_from_genforce(sd: dict) -> PGGANWeights:
     """genforce ``PGGANGenerator`` state dict -> the TF variables (lod must be 0)."""
     if "lod" in sd:
         lod = sd["lod"]
-        check_lod(lod.detach().numpy() if isinstance(lod, torch.Tensor) else lod, "buffer 'lod'")
+        if not isinstance(lod, torch.Tensor):
+            raise ModelLoadError("the genforce PGGAN buffer 'lod' is not a tensor")
+        check_lod(lod.detach().float().numpy(), "buffer 'lod'")
     layers = _count_layers(sd, "layer{}.weight", 0)
     last = layers // 2 - 1
     variables = _convert(lambda i: _array(sd, f"layer{i}.weight", 4),
