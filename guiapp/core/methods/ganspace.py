@@ -45,13 +45,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from guiapp.core.methods.activation_pca import MAX_CACHE_BYTES, cache_activations, randomized_pca
+
 # ActivationCache is re-exported for callers that hold the cache_activations result.
 from guiapp.core.methods.activation_pca import ActivationCache as ActivationCache
-from guiapp.core.methods.activation_pca import cache_activations, randomized_pca
 from guiapp.core.methods.latent_sampling import Tick, feature_batches, latent_batches, sampled_w
 from guiapp.core.methods.pca import PCAResult, exact_pca_streaming
 from guiapp.core.methods.regression import regress_to_latent
 from guiapp.core.methods.sefa import fix_signs
+from guiapp.core.methods.streaming_pca import streaming_pca
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
 from guiapp.core.types import Direction, DirectionSet, LayerRange
@@ -66,6 +68,18 @@ PCA_START_STREAM = 2
 
 W_SAMPLES = 1_000_000
 ACTIVATION_SAMPLES = 100_000
+ESTIMATORS = ("cache", "streaming")
+STREAMING_MIN_DIM = 16_384
+"""Activations this wide (BigGAN's gen_z: 32 768) take the one-pass streaming estimator."""
+
+
+def choose_estimator(params: Params, dim: int) -> str:
+    """``params.estimator``, or for None: ``"streaming"`` when the activations have at least
+    :data:`STREAMING_MIN_DIM` values or their cache would exceed its limit, else ``"cache"``."""
+    if params.estimator is not None:
+        return params.estimator
+    too_big = (params.samples or ACTIVATION_SAMPLES) * dim * 2 > MAX_CACHE_BYTES
+    return "streaming" if dim >= STREAMING_MIN_DIM or too_big else "cache"
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,11 @@ class Params:
     all). ``regression_samples``: fresh latents for the regression back to z.
     ``batch_size``: latents per forward pass. ``oversample`` and ``iterations``: the
     randomised PCA works in a subspace of ``k + oversample`` columns (None: ``k``) and
-    makes ``iterations`` passes over the cached activations.
+    makes ``iterations`` passes over the cached activations. ``estimator`` (single-latent
+    generators): ``"cache"`` (the bfloat16 cache and its randomised PCA), ``"streaming"``
+    (one-pass sketch, memory flat in ``samples``: :mod:`~guiapp.core.methods.streaming_pca`)
+    or None: streaming for activations of :data:`STREAMING_MIN_DIM` values or more, or when
+    the cache would not fit, else the cache.
     """
 
     k: int | None = None
@@ -93,6 +111,7 @@ class Params:
     batch_size: int = 500
     oversample: int | None = None
     iterations: int = 5
+    estimator: str | None = None
 
     def __post_init__(self) -> None:
         _at_least("k", self.k, 1)
@@ -103,6 +122,9 @@ class Params:
         _at_least("iterations", self.iterations, 1)
         if not 0 <= self.seed < 2**32:
             raise ValueError(f"seed must be in 0..{2**32 - 1}, not {self.seed}")
+        if self.estimator not in (None, *ESTIMATORS):
+            raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, "
+                             f"not {self.estimator!r}")
 
 
 def _at_least(name: str, value: int | None, low: int) -> None:
@@ -223,19 +245,28 @@ def _discover_in_z(
             f"k={k} needs more than k samples and regression_samples "
             f"(got {params.samples} and {params.regression_samples})"
         )
-    sample_tick = _stage(checkpoint, 0.0, 0.3, "GANSpace")
     z_batches = latent_batches(params.seed, params.samples, model.z_dim, params.batch_size)
-    features = (f for _, f in feature_batches(model, layer, z_batches, sample_tick, params.samples))
-    cache = cache_activations(features, params.samples)
-    pca = randomized_pca(
-        cache,
-        k,
-        oversample=params.oversample,
-        iterations=params.iterations,
-        seed=[params.seed, PCA_START_STREAM],
-        tick=_stage(checkpoint, 0.3, 0.9, "GANSpace"),
-    )
-    del cache
+    estimator = choose_estimator(params, _feature_dim(model, layer))
+    if estimator == "streaming":
+        sample_tick = _stage(checkpoint, 0.0, 0.9, "GANSpace")
+        features = (f for _, f in feature_batches(model, layer, z_batches, sample_tick,
+                                                   params.samples))
+        pca = streaming_pca(features, _feature_dim(model, layer), k,
+                            oversample=params.oversample, seed=[params.seed, PCA_START_STREAM])
+    else:
+        sample_tick = _stage(checkpoint, 0.0, 0.3, "GANSpace")
+        features = (f for _, f in feature_batches(model, layer, z_batches, sample_tick,
+                                                   params.samples))
+        cache = cache_activations(features, params.samples)
+        pca = randomized_pca(
+            cache,
+            k,
+            oversample=params.oversample,
+            iterations=params.iterations,
+            seed=[params.seed, PCA_START_STREAM],
+            tick=_stage(checkpoint, 0.3, 0.9, "GANSpace"),
+        )
+        del cache
     plot = _plot(pca)
     if on_partial is not None:
         on_partial(plot)
@@ -258,9 +289,16 @@ def _discover_in_z(
         )
         for i in range(k)
     )
-    result = _direction_set(model, params, directions, plot, k, estimator="randomized", layer=layer)
+    name = "randomized" if estimator == "cache" else "streaming"
+    result = _direction_set(model, params, directions, plot, k, estimator=name, layer=layer)
     checkpoint(1.0, "GANSpace: done")
     return result
+
+
+def _feature_dim(model: GeneratorModel, layer: str) -> int:
+    """Activations ``layer`` gives per sample (one forward pass of a zero latent)."""
+    z = torch.zeros(1, model.z_dim, device=model.device)
+    return int(model.features(model.map(z), layer).shape[1])
 
 
 def _plot(pca: PCAResult) -> dict[str, Any]:
@@ -289,13 +327,14 @@ def _direction_set(
         "layers": None if params.layers is None else [params.layers.start, params.layers.stop],
         "batch_size": params.batch_size,
     }
-    if estimator == "randomized":
+    if estimator in ("randomized", "streaming"):
         record.update(
             layer=layer,
             regression_samples=params.regression_samples,
             oversample=k if params.oversample is None else params.oversample,
-            iterations=params.iterations,
         )
+        if estimator == "randomized":
+            record.update(iterations=params.iterations)
     return DirectionSet(
         method=METHOD,
         space=model.latent_space,
