@@ -133,14 +133,24 @@ class LPIPS(nn.Module):
             out.append(x)
         return out
 
-    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        fa, fb = self.stages(a), self.stages(b)
-        total = torch.zeros(a.shape[0], device=a.device, dtype=a.dtype)
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The stages' activations of ``x``, unit length over channels at every pixel
+        (compute a fixed target's once, then compare with :meth:`distance`)."""
+        return [f / (f.square().sum(1, keepdim=True).sqrt() + 1e-10) for f in self.stages(x)]
+
+    def distance(self, fa: list[torch.Tensor], fb: list[torch.Tensor]) -> torch.Tensor:
+        """(N,) distances between two lists of :meth:`features` (broadcast over N)."""
+        total = None
         for i, (x, y) in enumerate(zip(fa, fb, strict=True)):
-            x = x / (x.square().sum(1, keepdim=True).sqrt() + 1e-10)
-            y = y / (y.square().sum(1, keepdim=True).sqrt() + 1e-10)
-            total = total + F.conv2d((x - y).square(), self._get(f"lin{i}")).mean((1, 2, 3))
+            # the 1x1 lin layer is linear: average over space first, then weigh channels
+            d = (x - y).square().mean((2, 3)) @ self._get(f"lin{i}").view(-1)
+            total = d if total is None else total + d
+        assert total is not None
         return total
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """(N,) LPIPS distances between image batches ``a`` and ``b`` in [-1, 1]."""
+        return self.distance(self.features(a), self.features(b))
 
 
 def _take(state: dict[str, torch.Tensor], key: str, shape: tuple[int, ...]) -> torch.Tensor:
