@@ -15,6 +15,7 @@ from PIL import Image, PngImagePlugin
 
 from guiapp.core.image_metadata import (
     METADATA_VERSION,
+    READ_VERSION,
     direction_set_sha256,
     read_image_metadata,
     render_from_metadata,
@@ -96,7 +97,7 @@ def test_pngs_without_our_metadata_are_named(tmp_path):
         read_image_metadata(plain)
     newer = tmp_path / "newer.png"
     info = PngImagePlugin.PngInfo()
-    info.add_text("guiapp.metadata_version", json.dumps(METADATA_VERSION + 1))
+    info.add_text("guiapp.metadata_version", json.dumps(READ_VERSION + 1))
     Image.new("RGB", (4, 4)).save(newer, pnginfo=info)
     with pytest.raises(FileFormatError, match=r"newer\.png: metadata version"):
         read_image_metadata(newer)

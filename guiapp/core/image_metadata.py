@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from guiapp.core.models.base import GeneratorModel
 
 METADATA_VERSION = 1
+"""What :func:`build_metadata` writes (one set); version 2, with every set of a
+workspace and the face, is :mod:`guiapp.core.workspace_metadata`'s."""
+READ_VERSION = 2
 KINDS = ("image", "strip", "grid")
 
 
@@ -154,9 +157,9 @@ def read_image_metadata(path: str | Path) -> dict[str, Any]:
     version = meta.get("metadata_version")
     if version is None:
         raise FileFormatError(f"{path}: this PNG carries no guiapp metadata")
-    if not isinstance(version, int) or version > METADATA_VERSION:
+    if not isinstance(version, int) or version > READ_VERSION:
         raise FileFormatError(f"{path}: metadata version {version!r} is newer than this "
-                              f"guiapp understands ({METADATA_VERSION}); update guiapp")
+                              f"guiapp understands ({READ_VERSION}); update guiapp")
     return meta
 
 
@@ -199,12 +202,20 @@ def metadata_edits(meta: dict[str, Any]) -> list[Edit]:
 
 
 def render_from_metadata(
-    meta: dict[str, Any], model: GeneratorModel, direction_set: DirectionSet | None = None
+    meta: dict[str, Any], model: GeneratorModel, direction_set: DirectionSet | None = None,
+    sets: Sequence[DirectionSet] | None = None,
 ) -> np.ndarray:
     """The pixels of the image ``meta`` describes, (H, W, 3) uint8, from ``model`` and
-    ``direction_set`` (the ones it was made with: their sha256 must match)."""
+    ``direction_set`` (the ones it was made with: their sha256 must match). A version 2
+    image may use several sets: ``sets``, in the order its ``sets`` entry lists them."""
     from guiapp.core.render import render_grid, render_image, render_strip
 
+    if meta.get("metadata_version") == 2:
+        from guiapp.core.workspace_metadata import render_from_workspace_metadata
+
+        given = list(sets) if sets is not None else (
+            [direction_set] if direction_set is not None else [])
+        return render_from_workspace_metadata(meta, model, given)
     if _need(meta, "model_sha256", str) != model.model_id:
         raise ValueError(f"this image was made with model sha256 {meta['model_sha256'][:12]}…, "
                          f"not this model ({model.model_id[:12]}…)")

@@ -1,0 +1,158 @@
+"""What directions do to images, for many sets at once on the same seeds: the mean image
+change of each direction (to compare sets of different latent spaces by effect) and the
+distinctness / consistency figures of :mod:`guiapp.core.direction_metrics`.
+
+The unedited images of the seeds are synthesized once per batch and shared by every set,
+so a table of several sets costs one synthesis per seed and direction, plus one per seed.
+Each direction moves every seed ``step`` latent units (``Edit(k, step / unit_scale)``), as
+:func:`guiapp.core.direction_metrics.measure` does; the figures equal its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from guiapp.core.direction_metrics import (
+    BATCH,
+    DEFAULT_STEP,
+    EPS,
+    DirectionMetrics,
+    consistency,
+    distinctness,
+    seed_latents,
+)
+from guiapp.core.edits import apply_edits, check_compatible
+from guiapp.core.models.base import GeneratorModel
+from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
+from guiapp.core.types import Direction, DirectionSet, Edit
+
+
+@dataclass(frozen=True)
+class SetEffects:
+    """``means``: (count, P) float64 mean image change of each measured direction;
+    ``metrics``: the set's distinctness and consistency on the same seeds."""
+
+    means: np.ndarray
+    metrics: DirectionMetrics
+
+
+def random_directions(model: GeneratorModel, count: int, seed: int = 0) -> DirectionSet:
+    """``count`` seeded random unit directions in the model's latent space: the baseline
+    any method should beat."""
+    vectors = np.random.RandomState(seed).randn(count, model.latent_dim)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    directions = tuple(Direction(v.astype(np.float32), 0.0) for v in vectors)
+    return DirectionSet("random", model.latent_space, model.model_id, {"seed": seed},
+                        directions)
+
+
+def _check_space(model: GeneratorModel, ds: DirectionSet) -> None:
+    """A set in the model's edit space, or (to compare by effect) in z of a model that
+    maps z to w."""
+    if ds.space == "z" and model.latent_space == "w":
+        if ds.dim != model.z_dim or ds.conditional is not None:
+            raise ValueError(f"these z directions ({ds.dim}-D) do not fit this model's z "
+                             f"({model.z_dim}-D)")
+        return
+    check_compatible(ds, model.latent_space, model.latent_dim)
+
+
+def _edited(model: GeneratorModel, ds: DirectionSet, k: int, step: float, ws: torch.Tensor,
+            zs: torch.Tensor) -> torch.Tensor:
+    """The latents of a batch moved ``step`` latent units along direction ``k`` (a z
+    direction on a w model moves z, then maps it)."""
+    d = ds.direction(k)
+    if ds.space != model.latent_space:
+        moved = zs + step * torch.from_numpy(d.vector).to(zs.device, zs.dtype)
+        with torch.inference_mode():
+            return model.map_for_class(moved, None)
+    return apply_edits(ws, ds, [Edit(k, step / d.unit_scale)])
+
+
+def _images(model: GeneratorModel, ws: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():
+        return model.synthesize(ws).clamp(-1, 1).flatten(1).to(torch.float64)
+
+
+def set_effects(
+    model: GeneratorModel,
+    sets: Sequence[DirectionSet],
+    seeds: Sequence[int],
+    count: int = 10,
+    step: float = DEFAULT_STEP,
+    *,
+    batch: int = BATCH,
+    progress: ProgressFn | None = None,
+    cancel: CancelToken | None = None,
+) -> list[SetEffects]:
+    """The effects of the top ``min(count, len(set))`` directions of every set.
+
+    Parameters
+    ----------
+    model
+        The generator; every set must be in its latent space.
+    sets
+        Direction sets (each with at least one direction).
+    seeds
+        At least 2 seeds, the same for every set.
+    count, step, batch
+        As :func:`guiapp.core.direction_metrics.measure`.
+    progress, cancel
+        Told of each direction measured; checked before each synthesis.
+    """
+    seeds = [int(s) for s in seeds]
+    if len(seeds) < 2:
+        raise ValueError(f"need at least 2 seeds, not {len(seeds)}")
+    if not (np.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a positive number, not {step}")
+    counts = []
+    for ds in sets:
+        _check_space(model, ds)
+        if not len(ds):
+            raise ValueError(f"the {ds.method} set has no directions")
+        scales = [ds.direction(k).unit_scale for k in range(min(count, len(ds)))]
+        if not all(np.isfinite(u) and u > 0 for u in scales):
+            raise ValueError(f"unit scales must be positive numbers, not {scales}")
+        counts.append(len(scales))
+    checkpoint = Checkpoint(progress, cancel)
+    total = sum(counts) * len(range(0, len(seeds), batch))
+    done = 0
+    latents = seed_latents(model, seeds)
+    zs = torch.from_numpy(np.stack([model.sample_z(1, s)[0] for s in seeds])).to(
+        model.device, torch.float32)
+    stats = [np.zeros((4, k, 0)) for k in counts]  # per set: sums, unit sums (K, P)
+    squares = [np.zeros(k) for k in counts]
+    norms = [np.zeros(k) for k in counts]
+    for start in range(0, len(seeds), batch):
+        checkpoint(done / max(total, 1), "Measuring directions")
+        ws = latents[start : start + batch]
+        base = _images(model, ws)
+        for n, ds in enumerate(sets):
+            if start == 0:
+                stats[n] = np.zeros((2, counts[n], base.shape[1]))
+            for k in range(counts[n]):
+                checkpoint(done / max(total, 1),
+                           f"Measuring {ds.method} direction {k + 1} of {counts[n]}")
+                edited = _edited(model, ds, k, step, ws, zs[start : start + batch])
+                change = _images(model, edited) - base
+                size = change.norm(dim=1)
+                unit = change / size.clamp_min(EPS)[:, None]
+                stats[n][0, k] += change.sum(0).numpy()
+                stats[n][1, k] += unit.sum(0).numpy()
+                squares[n][k] += float((unit * unit).sum())
+                norms[n][k] += float(size.sum())
+                done += 1
+    checkpoint(1.0, "Measured")
+    out = []
+    for n, k in enumerate(counts):
+        means = stats[n][0] / len(seeds)
+        per = tuple(consistency(stats[n][1, i], squares[n][i], len(seeds)) for i in range(k))
+        out.append(SetEffects(means, DirectionMetrics(
+            distinctness=distinctness(means), consistency=float(np.mean(per)),
+            per_direction=per, change_norm=tuple(float(v / len(seeds)) for v in norms[n]),
+            count=k, seeds=len(seeds), step=float(step))))
+    return out
