@@ -4,7 +4,8 @@ LPIPS alone matches textures and shapes but lets colours drift; pixel error alon
 blurry matches. The pixel term is the mean squared error at full, half and quarter size
 (average pooling), so coarse colour counts as much as fine detail. Images larger than
 :data:`LOSS_SIDE` are compared after an area downsampling to it (NVIDIA's projector does the
-same at 256 px), which keeps a step affordable on a CPU.
+same at 256 px), which keeps a step affordable on a CPU; images under
+:data:`MIN_LOSS_SIDE` are upsampled to it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import torch.nn.functional as F
 from guiapp.core.perceptual import load_lpips
 
 LOSS_SIDE = 256
+MIN_LOSS_SIDE = 64
+"""Smaller images are upsampled to this for the loss (LPIPS needs room for its poolings)."""
 PIXEL_SCALES = 3
 
 
 def image_tensor(rgb: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
     """(H, W, 3) uint8 -> (1, 3, H, W) float32 in [-1, 1]."""
-    t = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)
+    t = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).to(device)
     return t.permute(2, 0, 1)[None].float() / 127.5 - 1.0
 
 
@@ -40,6 +43,9 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 def _for_loss(x: torch.Tensor) -> torch.Tensor:
     if x.shape[-1] > LOSS_SIDE:
         x = F.adaptive_avg_pool2d(x, (LOSS_SIDE, LOSS_SIDE))
+    elif x.shape[-1] < MIN_LOSS_SIDE:
+        x = F.interpolate(x, size=(MIN_LOSS_SIDE, MIN_LOSS_SIDE), mode="bilinear",
+                          align_corners=False)
     return x
 
 

@@ -1,0 +1,208 @@
+"""``guiapp-cli project`` (a photo into the generator) and ``render --latent`` (its face).
+
+``project MODEL photo.jpg -o face.npz [--space z|w|w+] [--steps N] [--crop x,y,size]``
+opens the photo (EXIF orientation, any bit depth), crops the face (or the centre, or the
+given box), projects it with a progress bar and writes the latent with its metadata
+(space, model sha256, photo name and sha256). ``--preview out.png`` also saves the target
+beside the reconstruction. ``render --latent face.npz`` renders that face, with edits,
+strips and grids, instead of ``--seed``.
+
+The parser pieces are added to :mod:`guiapp.cli_args` by two hook lines; modules that
+import torch are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from guiapp.cli_args import _arg_type, _class_option, _device_option, _positive_int
+from guiapp.cli_progress import ProgressBar
+from guiapp.core.photo_crop import parse_box
+
+SPACES = ("z", "w", "w+")
+
+
+def add_project_parser(sub: Any) -> None:
+    """The ``project`` subcommand (its handler is :func:`cmd_project`)."""
+    p = sub.add_parser(
+        "project",
+        help="find the latent that reproduces a photo and save it (.npz)",
+        description="Project a photo into the generator: the face found in it (else the "
+        "centre square, or --crop) is reproduced by optimising a latent, which 'render "
+        "--latent' then edits like a seed.",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("photo", metavar="PHOTO", help="an image file (JPEG, PNG, TIFF, ...)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.npz",
+                   help="the latent (.npz with metadata, or a bare .npy)")
+    p.add_argument("--space", choices=SPACES,
+                   help="z for DCGAN/PGGAN/BigGAN; w (default) or w+ for style-based "
+                   "models (w+ reconstructs better and edits worse)")
+    p.add_argument("--steps", type=_arg_type(_positive_int), default=300,
+                   help="optimisation steps (default 300)")
+    p.add_argument("--crop", type=_arg_type(parse_box), metavar="X,Y,SIZE",
+                   help="the square to reproduce, in photo pixels (default: the face found, "
+                   "else the centre)")
+    p.add_argument("--restarts", type=_arg_type(_positive_int), default=4,
+                   help="z: starting points optimised at first (default 4)")
+    p.add_argument("--perceptual", choices=("alex", "vgg"), default="alex",
+                   help="LPIPS network of the loss (default alex: faster on a CPU)")
+    p.add_argument("--seed", type=_arg_type(int), default=0, help="random seed")
+    p.add_argument("--preview", metavar="FILE.png",
+                   help="also save the crop and its reconstruction side by side")
+    _class_option(p, "the class of a conditional generator to project into")
+    _device_option(p)
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar (it only shows on a terminal anyway)")
+    p.set_defaults(func=cmd_project)
+
+
+def _check_out(path: Path, suffixes: tuple[str, ...]) -> None:
+    if path.suffix.lower() not in suffixes:
+        raise ValueError(f"{path}: the output name must end in {' or '.join(suffixes)}")
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name for the output")
+    if not path.parent.is_dir():
+        raise ValueError(f"{path}: folder {path.parent} does not exist")
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    """Project the photo and save its latent; prints the figures of the match."""
+    import numpy as np
+
+    from guiapp.core.io import save_png
+    from guiapp.core.latent_files import save_latent
+    from guiapp.core.models.registry import load_model
+    from guiapp.core.photo import open_photo
+    from guiapp.core.photo_crop import check_box, crop_square, suggest_box
+    from guiapp.core.projection import ProjectionSettings, project
+
+    out = Path(args.output)
+    _check_out(out, (".npz", ".npy"))
+    if args.preview:
+        _check_out(Path(args.preview), (".png",))
+    photo = open_photo(args.photo)
+    width, height = photo.size
+    if args.crop is not None:
+        box, how = check_box(args.crop, width, height), "given"
+    model = load_model(args.model, args.device)
+    settings = ProjectionSettings(
+        space=args.space or "auto", steps=args.steps, restarts=args.restarts,
+        perceptual=args.perceptual, seed=args.seed, class_index=args.class_index,
+    )
+    space = settings.resolved_space(model)  # refuse z on StyleGAN etc. before any work
+    if args.crop is None:
+        box, how = suggest_box(photo.rgb, faces=model.c_dim == 0)
+    target = crop_square(photo.rgb, box, model.resolution)
+    print(f"projecting the {how} crop {box[0]},{box[1]},{box[2]} of {photo.name} "
+          f"({width}x{height}) into {space}, {args.steps} steps")
+    with ProgressBar(enabled=None if args.progress else False) as bar:
+        result = project(model, target, settings, source=photo.name, sha256=photo.sha256,
+                         progress=bar)
+    save_latent(out, result.latent, model.model_id)
+    if args.preview:
+        save_png(args.preview, np.concatenate([target, result.image], axis=1),
+                 {"photo": photo.name, "photo_sha256": photo.sha256, "crop": list(box)})
+    print(f"saved {space} latent to {out}: PSNR {result.psnr:.2f} dB, "
+          f"LPIPS {result.lpips:.4f} after {result.steps_done} steps")
+    return 0
+
+
+# -- render --latent ----------------------------------------------------------------------
+
+
+def add_latent_option(p: argparse.ArgumentParser) -> None:
+    """``render --latent FILE``: the face of a latent file instead of ``--seed``."""
+    p.add_argument("--latent", metavar="FILE.npz",
+                   help="render this latent (from 'project', or a .npy/.npz of z, w or w+ "
+                   "that another tool wrote) instead of --seed")
+
+
+def latent_from_args(args: argparse.Namespace, model: Any) -> Any:
+    """The ProjectedLatent of ``--latent`` for ``model`` (None without it); ValueError when
+    both --seed and --latent are given or the latent does not fit the model."""
+    from guiapp.core.latent_files import load_latent
+
+    path = getattr(args, "latent", None)
+    if path is None:
+        return None
+    if getattr(args, "seed", None) is not None:
+        raise ValueError("give --seed or --latent, not both")
+    return load_latent(path, model)
+
+
+def _first_set_edits(edits: Any) -> list[Any]:
+    """``--edit`` values as Edits of the first set (plain Edits, or SetEdits of set 1)."""
+    out = []
+    for e in edits or ():
+        if hasattr(e, "set_number"):
+            if e.set_number not in (None, 1):
+                raise ValueError(f"--latent renders with one direction set: edit {e.text!r} "
+                                 f"names set {e.set_number}")
+            e = e.edit
+        out.append(e)
+    return out
+
+
+def run_latent_render(args: argparse.Namespace) -> int | None:
+    """Render ``--latent``'s face (None: no --latent, a plain render goes on).
+
+    The latent is checked against the model before any rendering; the PNG's metadata
+    records the face (its values, the photo's name and sha256)."""
+    if getattr(args, "latent", None) is None:
+        return None
+    exporting = [f"--{k}" for k in ("animate", "morph", "seeds", "session")
+                 if getattr(args, k, None) is not None]
+    if exporting:
+        raise ValueError(f"--latent renders an image, a strip or a grid; it does not go "
+                         f"with {exporting[0]}")
+    if args.seed is not None:
+        raise ValueError("give --seed or --latent, not both")
+    from guiapp.cli_render import check_output
+    from guiapp.core.edits import check_compatible
+    from guiapp.core.image_metadata import save_image_png
+    from guiapp.core.io import load_direction_set
+    from guiapp.core.models.registry import load_model
+    from guiapp.core.render import render_request
+    from guiapp.core.types import GridSpec, RenderRequest, StripSpec
+    from guiapp.core.upscale import upscale
+    from guiapp.core.workspace import Workspace
+    from guiapp.core.workspace_metadata import metadata_for_request
+
+    out = Path(args.output)
+    check_output(out, ".png")
+    files = args.directions or []
+    files = [files] if isinstance(files, str) else list(files)
+    if len(files) > 1:
+        raise ValueError("--latent renders with one --directions file")
+    edits = _first_set_edits(args.edit)
+    if (args.strip is not None or args.grid is not None) and not files:
+        raise ValueError("--strip and --grid need --directions FILE")
+    if edits and not files:
+        raise ValueError("--edit needs --directions FILE")
+    ds = load_direction_set(files[0]) if files else None
+    model = load_model(args.model, args.device)
+    latent = latent_from_args(args, model)
+    if ds is not None:
+        check_compatible(ds, model.latent_space, model.latent_dim)
+    workspace = Workspace.single(ds, edits)
+    strip = getattr(args.strip, "index", args.strip)  # a plain index or a SET:INDEX value
+    spec: StripSpec | GridSpec | None = None
+    if ds is not None and strip is not None:
+        spec = StripSpec(strip, tuple(args.alphas), args.layers)
+    elif ds is not None and args.grid is not None:
+        spec = GridSpec(tuple(args.grid or range(len(ds))), tuple(args.alphas))
+    req = RenderRequest(truncation=args.truncation if args.truncation is not None else 1.0,
+                        truncation_cutoff=args.truncation_cutoff, class_index=args.class_index,
+                        latent=latent, workspace=workspace, output=spec)
+    names = {workspace.ids[0]: Path(files[0]).name} if ds is not None else None
+    meta = metadata_for_request(req, model_ref=args.model, model_name=model.name,
+                                model_sha256=model.model_id, num_ws=model.num_ws, files=names,
+                                scale=args.scale, resample=args.resample)
+    image = upscale(render_request(model, req), args.scale, args.resample)
+    save_image_png(out, image, meta)
+    print(f"saved {image.shape[1]}x{image.shape[0]} image of the {latent.space} latent "
+          f"{Path(args.latent).name} to {out}")
+    return 0
