@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
 from guiapp.core.progress import CancelToken, ProgressFn
@@ -29,8 +28,8 @@ from guiapp.ui.animation_dialog import (
     run_dialog,
 )
 
-if TYPE_CHECKING:
-    from guiapp.ui.main_window import MainWindow
+if TYPE_CHECKING:  # hook: window interface (the window's parts never import the window)
+    from guiapp.ui.workspace_host import WindowHost as MainWindow
 
 Job = Callable[[ProgressFn, CancelToken, Callable[[object], None]], Any]
 
@@ -71,7 +70,8 @@ def seeds_job(model: Any, seeds: list[int], target: str, metadata: dict[str, Any
 
 
 class ExportActions(QObject):
-    """The two File-menu entries' behaviour; ``window.exports`` (see :func:`install`)."""
+    """The two File-menu entries' behaviour (the window's ``exports``; the rows are in
+    :data:`guiapp.ui.action_table.ACTIONS`)."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -217,21 +217,4 @@ class ExportActions(QObject):
         job = seeds_job(win.loaded.model, seeds, target, metadata, options,
                         opts.columns or None)
         return self._submit(job, "export seeds")
-
-
-def install(window: MainWindow, menu: Any) -> ExportActions:
-    """Add "Save animation…" and "Export seeds…" to ``menu`` (the File menu); the
-    behaviour object becomes ``window.exports``."""
-    exports = ExportActions(window)
-    window.exports = exports  # type: ignore[attr-defined]
-    for text, slot, tip in (
-            ("Save &animation…", exports.save_animation,
-             "The walk along the selected direction, or a morph to another seed, as a video"),
-            ("E&xport seeds…", exports.export_seeds,
-             "The current edits over a list of seeds: a folder of PNGs or one grid")):
-        action = QAction(text, window)
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False, slot=slot: slot())
-        menu.addAction(action)
-    return exports
 
