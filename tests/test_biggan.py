@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from biggan_fixtures import SMALL_CONFIG, make_naive, reference_noise, write_biggan
 
 from guiapp.core.models.base import ModelLoadError
 from guiapp.core.models.biggan.network import stats_weights
 from guiapp.core.models.registry import load_model
 from guiapp.core.render import render_image
-from tests.biggan_fixtures import SMALL_CONFIG, make_naive, reference_noise, write_biggan
 
 Z = SMALL_CONFIG["z_dim"]
 BLOCKS = len(SMALL_CONFIG["layers"])

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from biggan_fixtures import SMALL_CONFIG, make_naive, write_biggan
+from cli_support import run
 
 from guiapp.core.edits import apply_edits
 from guiapp.core.methods import ganspace, latentclr, run_method, sefa
@@ -16,8 +18,6 @@ from guiapp.core.models.registry import load_model
 from guiapp.core.progress import Cancelled, CancelToken
 from guiapp.core.render import base_latents, render_image
 from guiapp.core.types import Edit, LayerRange
-from tests.biggan_fixtures import SMALL_CONFIG, make_naive, write_biggan
-from tests.cli_support import run
 
 Z = SMALL_CONFIG["z_dim"]
 NUM_WS = len(SMALL_CONFIG["layers"]) + 1

@@ -1,0 +1,51 @@
+"""A BigGAN-deep file opened in the window through File ▸ Open model…: the window shows
+the reference's image of its seed and class, the class box is searchable by ImageNet name,
+and SeFa runs on it from the method panel."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from biggan_fixtures import SMALL_CONFIG, make_naive, reference_noise, write_biggan
+from PySide6.QtCore import Qt
+from window_support import menu_action, open_window, run_sefa_from_panel, settled, shown_pixels
+
+
+def _expected(seed: int, cls: int, psi: float) -> np.ndarray:
+    z = torch.from_numpy(reference_noise(seed, SMALL_CONFIG["z_dim"], psi))
+    image = make_naive()([z] * (len(SMALL_CONFIG["layers"]) + 1), cls, psi)
+    return ((image.clamp(-1, 1) + 1) * 127.5).round()[0].permute(1, 2, 0).numpy()
+
+
+def test_open_biggan_search_a_class_by_name_and_run_sefa(qtbot, tmp_path, monkeypatch):
+    path = write_biggan(tmp_path / "biggan-toy")
+    window = open_window(qtbot, tmp_path / "config")
+    monkeypatch.setattr(window.picker, "_ask_for_file", lambda: str(path))
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        menu_action(window, "Open model…").trigger()
+    qtbot.waitUntil(lambda: settled(window) and window.last_result.image.shape[0] == 32,
+                    timeout=30_000)
+    assert window.last_error == ""
+    info = window.store.model_info
+    assert (info.format, info.c_dim, info.num_ws) == ("biggan-deep-pytorch", 1000, 7)
+
+    search = window.image_view._class_search
+    assert search.isVisible() and search.text() == "tench"  # class 0
+    search.setFocus()
+    search.selectAll()  # as a click into the box and typing over the name does
+    qtbot.keyClicks(search, "golden retr")
+    popup = search.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=10_000)
+    assert search.completer().currentCompletion() == "golden retriever"
+    qtbot.keyClick(popup, Qt.Key.Key_Down)  # the first (only) match
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.store.class_index == 207, timeout=10_000)
+    assert window.image_view._class.value() == 207
+    psi = window.store.truncation
+    want = _expected(window.store.seed, 207, psi)
+    qtbot.waitUntil(lambda: settled(window) and shown_pixels(window) is not None
+                    and np.abs(shown_pixels(window) - want).max() <= 1, timeout=30_000)
+
+    run_sefa_from_panel(window, qtbot, k=3)
+    assert len(window.store) == 3
+    window.close()
