@@ -217,7 +217,8 @@ def test_every_menu_action_is_exercised_here(qtbot, tmp_path):
     tested = {"Open model…", "Open session…", "Save session…", "Import directions…",
               "Export directions…", "Save image…", "Save image upscaled ×4…", "Save strip…",
               "Save grid…", "Quit", "Undo", "Redo", "Reset all directions", "Ranking plot",
-              "Next seed", "Previous seed"}
+              "Next seed", "Previous seed",
+              "Save animation…", "Export seeds…"}  # hook: export (tests/test_window_export.py)
     win = MainWindow(settings=AppSettings(tmp_path), offer_restore=False)
     qtbot.addWidget(win)
     assert {action_name(a) for a in all_menu_actions(win)} == tested

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guiapp.core.autosave import autosave_session
 from guiapp.core.image_metadata import GridSpec, StripSpec, build_metadata, save_image_png
@@ -30,7 +30,8 @@ from guiapp.core.upscale import upscale as core_upscale
 from guiapp.ui.jobs import grid_job
 
 if TYPE_CHECKING:
-    from guiapp.ui.main_window import MainWindow
+    from guiapp.ui.replace_guard import ReplaceGuard
+    from guiapp.ui.workspace_host import WindowHost
 
 log = logging.getLogger(__name__)
 PNG_FILTER = "PNG images (*.png)"
@@ -45,21 +46,25 @@ def upscale(image: np.ndarray, scale: int) -> np.ndarray:
 
 
 class FileActions(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.store = window.store
+    """File-menu behaviour for ``host`` (the window's narrow interface); dialogs open
+    over ``parent``; ``guard`` asks before a set replaces the user's."""
+
+    def __init__(self, host: WindowHost, guard: ReplaceGuard, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.host, self.guard, self.parent_widget = host, guard, parent
+        self.store = host.store
         self._pending_save: Callable[[], None] | None = None
+        self.pending_session: tuple[Any, dict[str, Any], str | Path] | None = None
         self.last_dir = str(Path.home())
 
     # dialogs are methods so tests can replace them
     def ask_save_path(self, title: str, filter_: str, default_name: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self.window, title,
+        path, _ = QFileDialog.getSaveFileName(self.parent_widget, title,
                                               str(Path(self.last_dir) / default_name), filter_)
         return self._remember(path)
 
     def ask_open_path(self, title: str, filter_: str) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self.window, title, self.last_dir, filter_)
+        path, _ = QFileDialog.getOpenFileName(self.parent_widget, title, self.last_dir, filter_)
         return self._remember(path)
 
     def _remember(self, path: str) -> str | None:
@@ -73,17 +78,17 @@ class FileActions(QObject):
         try:
             action()
         except (OSError, FileFormatError, ValueError, IndexError) as exc:
-            self.window.show_error(f"Could not {what}", str(exc))
+            self.host.show_error(f"Could not {what}", str(exc))
             return False
         if done:
-            self.window.show_status(done)
+            self.host.show_status(done)
         return True
 
     # -- images --------------------------------------------------------------------------------
     def image_metadata(self, req: Any, strip: Any = None, grid: Any = None) -> dict[str, Any]:
         """The one PNG schema (:func:`guiapp.core.image_metadata.build_metadata`) for what
         ``req`` shows; window images are upscaled with Lanczos."""
-        loaded, store = self.window.loaded, self.store
+        loaded, store = self.host.loaded, self.store
         model = loaded.model if loaded is not None else None
         ds = req.direction_set  # labels typed after the render are the store's
         labels = ([store.label(i) for i in range(len(ds))]
@@ -99,22 +104,31 @@ class FileActions(QObject):
 
     def _when_rendered(self, save: Callable[[Any], None]) -> None:
         """Run ``save(result)`` on the render that matches the current state."""
-        win = self.window
-        if win.loaded is None:
-            win.show_error("Nothing to save", "Open a model first.")
+        host = self.host
+        if host.loaded is None:
+            host.show_error("Nothing to save", "Open a model first.")
             return
-        last = win.last_result
-        if (last is not None and win.last_result_id == win.render_queue.latest_id
-                and last.preview_resolution is None):  # never save a quick preview
-            save(last)
+        shown = host.shown_result()  # never a quick preview
+        if shown is not None:
+            save(shown)
         else:
-            self._pending_save = lambda: save(win.last_result)
-            win.request_render(preview=False)
+            self._pending_save = lambda: save(host.shown_result())
+            host.request_render(preview=False)
 
-    def on_rendered(self, request_id: int) -> None:
-        if self._pending_save is not None and request_id == self.window.render_queue.latest_id:
+    def on_rendered(self, _request_id: int) -> None:
+        """A render arrived: a save waiting for the current image runs now."""
+        if self._pending_save is not None and self.host.shown_result() is not None:
             pending, self._pending_save = self._pending_save, None
             pending()
+
+    def on_model_loaded(self) -> None:
+        """The model a session asked for is ready: show that session."""
+        if self.pending_session is not None:
+            pending, self.pending_session = self.pending_session, None
+            self.apply_session(*pending)
+
+    def on_model_failed(self) -> None:
+        self.pending_session = None  # its model did not open: the session is not shown
 
     def save_image(self, scale: int = 1, path: str | None = None) -> None:
         if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
@@ -127,7 +141,7 @@ class FileActions(QObject):
 
     def save_strip(self, path: str | None = None) -> None:
         if self.store.selected < 0:
-            self.window.show_error("No direction selected", "Select a direction first.")
+            self.host.show_error("No direction selected", "Select a direction first.")
             return
         index = self.store.selected
         path = path or self.ask_save_path("Save strip", PNG_FILTER, f"strip{index}.png")
@@ -142,7 +156,7 @@ class FileActions(QObject):
 
     def save_grid(self, path: str | None = None, rows: int = 10) -> int | None:
         """Directions (the first ``rows``) x the strip's alphas, rendered in the worker."""
-        win, ds = self.window, self.store.direction_set
+        win, ds = self.host, self.store.direction_set
         if win.loaded is None or ds is None:
             win.show_error("Nothing to save", "Open a model and run a method first.")
             return None
@@ -167,7 +181,7 @@ class FileActions(QObject):
         try:
             return self.image_metadata(request, grid=grid)
         except (ValueError, IndexError) as exc:
-            self.window.show_error("Could not save the grid", str(exc))
+            self.host.show_error("Could not save the grid", str(exc))
             return None
 
     # -- sessions ------------------------------------------------------------------------------
@@ -188,18 +202,18 @@ class FileActions(QObject):
             session, extra = load_session(path)
             check_seed(session.seed, f"{path}: seed")
         except (FileFormatError, ValueError) as exc:
-            self.window.show_error("Could not open the session", str(exc))
+            self.host.show_error("Could not open the session", str(exc))
             return
-        win = self.window
+        win = self.host
 
         def show() -> None:
             if win.loaded is not None and session.model_ref == win.loaded.ref:
                 self.apply_session(session, extra, path)
             else:  # load its model first; the session applies when the model is ready
-                win._pending_session = (session, extra, path)
+                self.pending_session = (session, extra, path)
                 win.open_model(session.model_ref)
 
-        win.guard.confirm(f"Opening {Path(path).name}", show)  # asks over a named set
+        self.guard.confirm(f"Opening {Path(path).name}", show)  # asks over a named set
 
     def apply_session(self, session: Any, extra: dict[str, Any], path: str | Path) -> None:
         """Show a loaded session (its model is the one loaded), or say why it cannot be."""
@@ -215,7 +229,7 @@ class FileActions(QObject):
     def autosave(self) -> str:
         """Keep the session for the next start, never over a richer one that the user has
         not answered for yet (:mod:`guiapp.core.autosave`); returns what happened."""
-        win = self.window
+        win = self.host
         if win.loaded is None:
             return "nothing to save"
         what = ""
@@ -224,7 +238,7 @@ class FileActions(QObject):
             nonlocal what
             what = autosave_session(win.settings.last_session_path, self.store.to_session(),
                                     {"selected": self.store.selected},
-                                    declined=win.banner.declined())
+                                    declined=win.restore_declined())
 
         self._guarded("autosave the session", save)
         log.info("autosave %s: %s", win.settings.last_session_path, what or "failed")
@@ -250,22 +264,22 @@ class FileActions(QObject):
         def load() -> None:
             ds = load_direction_set(path)
             self._check_fits(ds)
-            self.window.guard.confirm(f"Importing {Path(path).name}", lambda: show(ds))
+            self.guard.confirm(f"Importing {Path(path).name}", lambda: show(ds))
 
         def show(ds: Any) -> None:  # over a named set, once the user agrees
-            self.window.guard.replace(ds, "imported directions")  # Ctrl+Z undoes it
-            loaded = self.window.loaded
+            self.guard.replace(ds, "imported directions")  # Ctrl+Z undoes it
+            loaded = self.host.loaded
             note = f"Imported {len(ds)} directions from {path}"
             if loaded and ds.model_id and ds.model_id != loaded.model.model_id:
                 note += " (made for another model of the same latent size)"
-            self.window.show_status(note)
+            self.host.show_status(note)
 
         self._guarded("import the directions", load)
 
     def export_directions(self, path: str | None = None) -> None:
         ds = self.store.labelled_direction_set()
         if ds is None:
-            self.window.show_error("Nothing to export", "Run a method first.")
+            self.host.show_error("Nothing to export", "Run a method first.")
             return
         path = path or self.ask_save_path("Export directions", DIRECTIONS_FILTER,
                                           f"{ds.method}.npz")
@@ -282,4 +296,4 @@ class FileActions(QObject):
         elif is_direction_file(path):
             self.import_directions(path)
         else:
-            self.window.open_model(path)
+            self.host.open_model(path)

@@ -48,9 +48,17 @@ def load_model_job(ref: str, device: str) -> Job:
     return job
 
 
-def discover_job(model: Any, method: str, params: dict[str, Any]) -> Job:
+def discover_job(model: Any, method: str, params: dict[str, Any],
+                 class_index: int | None = None) -> Job:
+    """Run ``method``; a conditional generator samples class ``class_index``. The class is
+    set on the model here, in the worker that owns discovery, never from the GUI thread
+    (the window's renders name their class in each request, so they never read it)."""
+
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> Any:
         from guiapp.core.methods import run_method
+
+        if class_index is not None and getattr(model, "c_dim", 0):
+            model.class_index = class_index
 
         given = {key: value for key, value in params.items() if value is not None}
         return run_method(model, method, given, progress=progress, cancel=cancel,

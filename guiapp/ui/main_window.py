@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.core.models.catalog import DEFAULT_MODEL
+from guiapp.core.seeds import step_seed
 from guiapp.ui.direction_list import METHOD_TITLES, DirectionList
+from guiapp.ui.export_actions import ExportActions  # hook: export
 from guiapp.ui.file_actions import FileActions
 from guiapp.ui.image_view import ImageView
 from guiapp.ui.jobs import LoadedModel, discover_job, load_model_job
@@ -61,11 +63,12 @@ class MainWindow(QMainWindow):
         self.last_result: Any = None
         self.last_result_id = -1
         self._job_kind: dict[int, str] = {}
-        self._pending_session: Any = None
 
         self._build_widgets()
-        self.files = FileActions(self)
-        self.show_plot_action = build_menus(self)
+        self.files = FileActions(self, self.guard, self)
+        self.exports = ExportActions(self)  # hook: export (File → Save animation…, Export seeds…)
+        self.actions = build_menus(self.menuBar(), self, self)
+        self.show_plot_action = self.actions["Ranking plot"]
         self._connect()
         if geometry := self.settings.geometry():
             self.restoreGeometry(geometry)
@@ -176,9 +179,8 @@ class MainWindow(QMainWindow):
     def _start_method(self, method: str, params: dict[str, Any]) -> int | None:
         if self.loaded is None:
             return None  # the model went while the user was asked
-        if self.loaded.model.c_dim:
-            self.loaded.model.class_index = self.store.class_index  # the class it samples
-        task = self.runner.submit(discover_job(self.loaded.model, method, params), method)
+        job = discover_job(self.loaded.model, method, params, self.store.class_index)
+        task = self.runner.submit(job, method)
         self._job_kind[task] = "discover"
         if method == "latentclr":
             self.plot.show_training([], [], [])
@@ -202,9 +204,7 @@ class MainWindow(QMainWindow):
         if loaded.device_note:
             log.warning("%s", loaded.device_note)
             self.show_status(loaded.device_note[:1].upper() + loaded.device_note[1:])
-        if self._pending_session is not None:
-            pending, self._pending_session = self._pending_session, None
-            self.files.apply_session(*pending)
+        self.files.on_model_loaded()  # a session waiting for this model shows now
         self.request_render()
         self.model_ready.emit()
 
@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
     def _on_runner_failed(self, task: int, message: str) -> None:
         kind = self._job_kind.get(task)
         if kind == "load":
-            self._pending_session = None
+            self.files.on_model_failed()
             if self.loaded is not None:  # the model stays where it was
                 self.device = str(self.loaded.model.device)
                 self.picker.set_current_device(self.device)
@@ -280,6 +280,20 @@ class MainWindow(QMainWindow):
             self.methods.set_running(False)
             self.plot.show_set_training()
 
+    # -- what the menus call (ui/action_table.py) ----------------------------------------------
+    def open_model_dialog(self) -> None:
+        self.picker.open_file_dialog()
+
+    def set_plot_visible(self, visible: bool) -> None:
+        self.plot.setVisible(visible)
+
+    def step_seed(self, step: int) -> None:
+        """Next (+1) or previous (-1) seed, wrapping at the seed limit."""
+        self.store.set_seed(step_seed(self.store.seed, step))
+
+    def restore_declined(self) -> bool:
+        return self.banner.declined()
+
     # -- rendering -----------------------------------------------------------------------------
     def current_request(self, preview: bool | None = None) -> Any:
         """What to render now; a quick preview while a slider is held (``preview`` None),
@@ -304,6 +318,15 @@ class MainWindow(QMainWindow):
         request_id = self.render_queue.request((self.loaded.renderer, request))
         self.render_notice.requested()
         return request_id
+
+    def shown_result(self) -> Any:
+        """The newest render if it is of the current request and in full (not a drag
+        preview); None while one is due."""
+        last = self.last_result
+        if (last is not None and self.last_result_id == self.render_queue.latest_id
+                and last.preview_resolution is None):
+            return last
+        return None
 
     def _on_store_dragging_changed(self, dragging: bool) -> None:
         if not dragging:

@@ -1,21 +1,20 @@
-"""The window's menu bar: File, Edit (undo, redo, reset) and View, with their shortcuts.
+"""The window's menu bar, built from :data:`guiapp.ui.action_table.ACTIONS`.
 
-``QAction.triggered`` carries a ``checked`` flag; every slot here is called without it, so
-it can never land in a parameter (``save_image(scale=False)`` once saved a 0x0 image).
+``build_menus`` knows nothing of the window but the host object the rows' slot paths are
+resolved on (and its store's undo stack); the table says what each entry does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import operator
+from collections.abc import Iterable
+from typing import Any
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenuBar
 
-from guiapp.core.seeds import step_seed
-
-if TYPE_CHECKING:
-    from guiapp.ui.main_window import MainWindow
-
+from guiapp.ui.action_table import ACTIONS, MENUS, ActionRow
 
 _FALLBACK_KEYS = {
     QKeySequence.StandardKey.Open: "Ctrl+O",
@@ -24,57 +23,56 @@ _FALLBACK_KEYS = {
 }
 
 
-def _action(window: MainWindow, menu: Any, text: str, slot: Callable[[], object],
-            shortcut: Any = None, tip: str = "") -> QAction:
-    """A menu entry that calls ``slot()`` with no arguments."""
-    action = QAction(text, window)
+def _set_shortcut(action: QAction, shortcut: Any) -> None:
     if isinstance(shortcut, QKeySequence.StandardKey):
-        # some platforms bind no key to a standard action (Quit under a plain X session)
+        # every platform binding (Undo: Ctrl+Z; Redo: Ctrl+Y and Ctrl+Shift+Z), and a key
+        # where a platform binds none (Quit under a plain X session)
+        fallback = _FALLBACK_KEYS.get(shortcut)
         action.setShortcuts(QKeySequence.keyBindings(shortcut)
-                            or [QKeySequence(_FALLBACK_KEYS[shortcut])])
+                            or ([QKeySequence(fallback)] if fallback else []))
     elif shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
-    action.setStatusTip(tip)
-    action.triggered.connect(lambda _checked=False: slot())
-    menu.addAction(action)
+
+
+def _make_action(row: ActionRow, host: Any, parent: QObject) -> QAction:
+    """The QAction for ``row``, calling ``host``'s slot (looked up when triggered)."""
+    if row.kind in ("undo", "redo"):
+        stack = host.store.undo_stack
+        make = stack.createUndoAction if row.kind == "undo" else stack.createRedoAction
+        action = make(parent, row.text)
+    else:
+        action = QAction(row.text, parent)
+        slot = operator.attrgetter(row.slot)
+        if row.kind == "toggle":
+            action.setCheckable(True)
+            action.setChecked(row.checked)
+            action.toggled.connect(lambda checked: slot(host)(checked))
+        else:
+            action.triggered.connect(lambda _checked=False: slot(host)(*row.args))
+    _set_shortcut(action, row.shortcut)
+    action.setStatusTip(row.tip)
     return action
 
 
-def build_menus(w: MainWindow) -> QAction:
-    """Fill ``w``'s menu bar; return the View menu's checkable "Ranking plot" action."""
-    f, files = w.menuBar().addMenu("&File"), w.files
-    _action(w, f, "&Open model…", w.picker.open_file_dialog, QKeySequence.StandardKey.Open)
-    f.addSeparator()
-    _action(w, f, "Open &session…", files.open_session, "Ctrl+Shift+O")
-    _action(w, f, "Save s&ession…", files.save_session, QKeySequence.StandardKey.Save)
-    f.addSeparator()
-    _action(w, f, "&Import directions…", files.import_directions, "Ctrl+I")
-    _action(w, f, "&Export directions…", files.export_directions, "Ctrl+E")
-    f.addSeparator()
-    _action(w, f, "Save &image…", lambda: files.save_image(scale=1), "Ctrl+Shift+S")
-    _action(w, f, "Save image &upscaled ×4…", lambda: files.save_image(scale=4))
-    _action(w, f, "Save s&trip…", files.save_strip, "Ctrl+T")
-    _action(w, f, "Save &grid…", files.save_grid, "Ctrl+G",
-            "The first 10 directions across the strip's alphas")
-    f.addSeparator()
-    _action(w, f, "&Quit", w.close, QKeySequence.StandardKey.Quit)
-
-    e, store = w.menuBar().addMenu("&Edit"), w.store
-    undo = store.undo_stack.createUndoAction(w, "&Undo")
-    undo.setShortcuts(QKeySequence.StandardKey.Undo)  # every platform binding, not the first
-    redo = store.undo_stack.createRedoAction(w, "&Redo")
-    redo.setShortcuts(QKeySequence.StandardKey.Redo)  # Ctrl+Y and Ctrl+Shift+Z
-    e.addActions([undo, redo])
-    e.addSeparator()
-    _action(w, e, "Reset &all directions", store.reset_all, "Ctrl+R")
-
-    v = w.menuBar().addMenu("&View")
-    show_plot = QAction("Ranking &plot", w)
-    show_plot.setCheckable(True)
-    show_plot.setChecked(True)
-    show_plot.toggled.connect(w.plot.setVisible)  # the one action whose flag is the point
-    v.addAction(show_plot)
-    _action(w, v, "&Next seed", lambda: store.set_seed(step_seed(store.seed, 1)), "Ctrl+Right")
-    _action(w, v, "&Previous seed", lambda: store.set_seed(step_seed(store.seed, -1)),
-            "Ctrl+Left")
-    return show_plot
+def build_menus(menu_bar: QMenuBar, host: Any, parent: QObject,
+                rows: Iterable[ActionRow] = ACTIONS) -> dict[str, QAction]:
+    """Fill ``menu_bar`` with ``rows`` (menus in :data:`MENUS` order); returns each action
+    by its text without ``&`` ("Ranking plot")."""
+    rows = tuple(rows)
+    actions: dict[str, QAction] = {}
+    for title in MENUS:
+        name = title.replace("&", "")
+        mine = [row for row in rows if row.menu == name]
+        if not mine:
+            continue
+        menu = menu_bar.addMenu(title)
+        for i, row in enumerate(mine):
+            if i and row.group != mine[i - 1].group:
+                menu.addSeparator()
+            action = _make_action(row, host, parent)
+            menu.addAction(action)
+            actions[row.text.replace("&", "")] = action
+    unknown = {row.menu for row in rows} - {t.replace("&", "") for t in MENUS}
+    if unknown:
+        raise ValueError(f"rows name menus that do not exist: {sorted(unknown)}")
+    return actions
