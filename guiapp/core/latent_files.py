@@ -148,14 +148,14 @@ def latent_for_model(found: LatentFile, model: Any, name: str = "") -> Projected
             space = "w"
         else:
             space = "z"
+    if space != "z" and w_dim is None:
+        raise ValueError(f"{label}: is a {space} latent and this model has no w space")
     if space == "w+" and arr.ndim == 1:
         raise ValueError(f"{label}: a w+ latent is (layers, dim), not {tuple(arr.shape)}")
     if space == "w+" and arr.shape[0] != model.num_ws and arr.shape[0] > 1:
         raise ValueError(f"{label}: has {arr.shape[0]} layers of w, this model has "
                          f"{model.num_ws}")
     want = model.z_dim if space == "z" else w_dim
-    if want is None:
-        raise ValueError(f"{label}: is a {space} latent and this model has no w space")
     if arr.shape[-1] != want or (space != "w+" and arr.ndim != 1):
         raise ValueError(f"{label}: has shape {tuple(arr.shape)}, this model's {space} "
                          f"latent is {want} wide")
