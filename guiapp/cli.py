@@ -1,5 +1,5 @@
 """guiapp-cli: the headless commands over :mod:`guiapp.core` (models, info, discover, render,
-label), for power users, scripts and tests.
+compare, label), for power users, scripts and tests.
 
 Every user mistake ends as one line on stderr, ``guiapp-cli: error: ...``, and exit code 2,
 never a traceback; outputs are written atomically, so a failed command leaves no
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from guiapp.cli_args import EXIT_USAGE, PROG, TABLE_ROWS, build_parser, join_dash_values
+from guiapp.cli_compare import cmd_compare
 from guiapp.cli_progress import ProgressBar
 from guiapp.cli_render import check_output, cmd_render
 from guiapp.core.errors import ModelLoadError
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             "info": cmd_info,
             "discover": cmd_discover,
             "render": cmd_render,
+            "compare": cmd_compare,
             "label": cmd_label,
         }
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 from guiapp import __version__
-from guiapp.core.layers import PRESETS
+from guiapp.core.layers import is_preset  # hook: sefa-presets
 from guiapp.core.seeds import check_seed
 from guiapp.core.types import MAX_ABS_ALPHA, MAX_ABS_TRUNCATION, Edit, LayerRange
 
@@ -73,7 +74,7 @@ def parse_seed(text: str) -> int:
 
 def parse_layers_arg(text: str) -> LayerRange | str:
     """An inclusive ``START-END`` range, or a preset name resolved once the model is known."""
-    if text.strip().lower() in PRESETS:
+    if is_preset(text):
         return text.strip().lower()
     return LayerRange.parse_inclusive(text)
 
@@ -88,6 +89,48 @@ def parse_edit(text: str) -> Edit:
     alpha = parse_finite(alpha_text.strip(), "alpha", MAX_ABS_ALPHA)
     layers = LayerRange.parse_inclusive(layers_text) if at else None
     return Edit(index, alpha, layers)
+
+
+@dataclass(frozen=True)
+class SetEdit:
+    """``--edit [SET:]INDEX=ALPHA[@START-END]``: ``set_number`` counts the --directions
+    files from 1 (None: not given, the first set)."""
+
+    set_number: int | None
+    edit: Edit
+    text: str
+
+
+def _set_prefix(text: str) -> tuple[int | None, str]:
+    """``"2:rest"`` -> (2, "rest"); ``"rest"`` -> (None, "rest")."""
+    head, colon, rest = text.partition(":")
+    if not colon:
+        return None, text
+    number = parse_index(head.strip(), "set number")
+    if number < 1:
+        raise ValueError(f"set numbers start at 1 (the first --directions file), not {number}")
+    return number, rest
+
+
+def parse_set_edit(text: str) -> SetEdit:
+    """``[SET:]INDEX=ALPHA[@START-END]``: set SET's direction INDEX (a bare INDEX=ALPHA:
+    the first set)."""
+    number, rest = _set_prefix(text) if "=" in text.partition("@")[0] else (None, text)
+    if "=" not in rest.partition("@")[0]:
+        raise ValueError(f"edit {text!r} is not [SET:]INDEX=ALPHA[@START-END]")
+    return SetEdit(number, parse_edit(rest), text)
+
+
+def parse_set_index(text: str) -> tuple[int | None, int]:
+    """``[SET:]INDEX`` -> (set number or None, index)."""
+    number, rest = _set_prefix(text)
+    return number, parse_index(rest.strip())
+
+
+def parse_set_indices(text: str) -> tuple[int | None, list[int] | None]:
+    """``[SET:]I,J,...`` or ``[SET:]all`` -> (set number or None, indices or None)."""
+    number, rest = _set_prefix(text)
+    return number, parse_indices(rest) if rest.strip() else None
 
 
 def parse_alphas(text: str) -> list[float]:
@@ -174,8 +217,9 @@ def _truncation(text: str) -> float:
     return parse_finite(text, "truncation", MAX_ABS_TRUNCATION)
 
 
-def _grid_indices(text: str) -> list[int]:
-    return parse_indices(text) or []
+def _grid_indices(text: str) -> tuple[int | None, list[int]]:
+    number, indices = parse_set_indices(text)
+    return number, indices or []
 
 
 def _class_option(p: argparse.ArgumentParser, what: str) -> None:
@@ -265,19 +309,28 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "render",
         help="render an edited image, a strip or a grid to PNG",
-        description="Render seed SEED with edits; --strip or --grid vary alpha along "
-        "directions: a row along direction I holds the other --edit values and puts I at "
-        "each alpha exactly (I's own --edit is replaced), as the window's strip does.",
+        description="Render seed SEED with edits from one or more direction sets; --strip or "
+        "--grid vary alpha along directions: a row along direction I holds the other --edit "
+        "values and puts I at each alpha exactly (I's own --edit is replaced), as the "
+        "window's strip does. --session FILE renders a saved session as the window shows it.",
     )
-    p.add_argument("model", metavar="MODEL")
-    p.add_argument("--directions", metavar="FILE.npz", help="direction file from 'discover'")
-    p.add_argument("--seed", type=_arg_type(parse_seed), required=True)
+    p.add_argument("model", metavar="MODEL", nargs="?",
+                   help="the model (with --session: default the session's)")
+    p.add_argument("--directions", metavar="FILE.npz", action="append",
+                   help="direction file from 'discover'; repeatable: sets 1, 2, ... in order")
+    p.add_argument("--session", metavar="FILE.json",
+                   help="render a saved session: its face, sets and edits (with --strip or "
+                   "--grid, of its selected set unless SET: is given)")
+    p.add_argument("--seed", type=_arg_type(parse_seed),
+                   help="the face to render (required without --session)")
+    from guiapp.cli_project import add_latent_option, add_project_parser  # hook: project
+
+    add_latent_option(p)  # hook: project (render --latent FILE)
     p.add_argument(
         "--truncation",
         type=_arg_type(_truncation),
-        default=1.0,
         metavar="PSI",
-        help="pull towards the average latent (1 = none)",
+        help="pull towards the average latent (1 = none, the default)",
     )
     p.add_argument(
         "--truncation-cutoff",
@@ -289,23 +342,25 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     _device_option(p)
     p.add_argument(
         "--edit",
-        type=_arg_type(parse_edit),
+        type=_arg_type(parse_set_edit),
         action="append",
-        metavar="INDEX=ALPHA[@START-END]",
-        help="move along direction INDEX by ALPHA units, on layers START-END (inclusive); "
-        "repeatable",
+        metavar="[SET:]INDEX=ALPHA[@START-END]",
+        help="move along direction INDEX of set SET (default 1: the first --directions) by "
+        "ALPHA units, on layers START-END (inclusive); repeatable; edits of several sets add "
+        "up",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
-        "--strip", type=_arg_type(parse_index), metavar="INDEX", help="one row along INDEX"
+        "--strip", type=_arg_type(parse_set_index), metavar="[SET:]INDEX",
+        help="one row along INDEX (of set SET, default 1)",
     )
     mode.add_argument(
         "--grid",
         type=_arg_type(_grid_indices),
         nargs="?",
-        const=[],
-        metavar="I,J,...",
-        help="one row per direction (all when no list is given)",
+        const=(None, []),
+        metavar="[SET:]I,J,...",
+        help="one row per direction of set SET (default 1; all when no list is given)",
     )
     p.add_argument(
         "--alphas",
@@ -324,7 +379,36 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument("--scale", type=_arg_type(_scale), default=1, help="upscale by N")
     p.add_argument("--resample", choices=("nearest", "lanczos"), default="nearest")
     p.add_argument("-o", "--output", required=True, metavar="FILE.png")
+    from guiapp.cli_export import add_export_options  # hook: export
+
+    add_export_options(p)  # hook: export (--animate, --morph, --seeds)
     p.set_defaults(func=handlers["render"])
+
+    add_project_parser(sub)  # hook: project
+    p = sub.add_parser(
+        "compare",
+        help="compare direction sets: distinctness and consistency, and matching directions",
+        description="A table of each set's distinctness (lower is better) and consistency "
+        "(higher is better) on the same seeds, with random directions as the baseline, then "
+        "the best-matching pairs of each two sets (|cos| of their vectors, or of their mean "
+        "image change when the sets live in different latent spaces).",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("files", metavar="FILE.npz", nargs="+", help="two or more direction files")
+    p.add_argument("--seeds", type=_arg_type(_positive_int), default=256, metavar="N",
+                   help="seeds 0..N-1 for the table (default 256; at most 16 to compare by "
+                   "effect)")
+    p.add_argument("--count", type=_arg_type(_positive_int), default=TABLE_ROWS, metavar="K",
+                   help="top directions of each set measured (default 10)")
+    p.add_argument("--pairs", type=_arg_type(parse_index), default=TABLE_ROWS, metavar="N",
+                   help="matched pairs shown per two sets (default 10)")
+    p.add_argument("--no-table", dest="table", action="store_false",
+                   help="only the matched pairs (no images rendered for same-space sets)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _device_option(p)
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar (it only shows on a terminal anyway)")
+    p.set_defaults(func=handlers["compare"])
 
     p = sub.add_parser("label", help="name a direction in a direction file")
     p.add_argument("file", metavar="FILE.npz")

@@ -1,6 +1,8 @@
 """``guiapp-cli render``: one image, a strip along one direction, or a grid of directions x
 alphas, saved as a PNG with the metadata of :mod:`guiapp.core.image_metadata` (the same
-schema and strip rule as the window's).
+schema and strip rule as the window's). Several ``--directions`` files make a workspace of
+sets (numbered from 1) whose edits add up; ``--session FILE`` renders a saved session as
+the window shows it. Both go through :func:`guiapp.core.render.render_request`.
 
 Modules that import torch are imported inside the command.
 """
@@ -11,10 +13,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from guiapp.cli_args import PROG
-from guiapp.core.image_metadata import GridSpec, StripSpec, build_metadata, save_image_png
+from guiapp.cli_args import PROG, SetEdit
+from guiapp.core.image_metadata import save_image_png
 from guiapp.core.io import load_direction_set
+from guiapp.core.types import GridSpec, RenderRequest, StripSpec
 from guiapp.core.upscale import upscale
+from guiapp.core.workspace import Workspace
 
 
 def _warn(message: str) -> None:
@@ -31,53 +35,170 @@ def check_output(path: Path, suffix: str | None = None) -> None:
         raise ValueError(f"{path}: folder {path.parent} does not exist")
 
 
+def normalize_render_args(args: argparse.Namespace) -> None:
+    """Keep every set's options (``direction_files``, ``set_edits``, ``strip_spec``,
+    ``grid_spec``) and give the one-set view to the commands built on ``render``'s
+    options (exports, latents): ``directions`` the first file, ``edit`` its edits,
+    ``strip`` / ``grid`` its index / indices, ``truncation`` a number."""
+    files = list(args.directions or [])
+    args.direction_files, args.directions = files, files[0] if files else None
+    args.set_edits = list(args.edit or [])
+    args.edit = [e.edit for e in args.set_edits if (e.set_number or 1) == 1]
+    args.strip_spec, args.grid_spec = args.strip, args.grid
+    args.strip = None if args.strip is None else args.strip[1]
+    args.grid = None if args.grid is None else args.grid[1]
+    args.truncation_given = args.truncation is not None
+    if args.truncation is None:
+        args.truncation = 1.0
+
+
+ONE_SET_OPTIONS = ("latent", "animate", "morph", "seeds")
+
+
+def _one_set_only(args: argparse.Namespace) -> None:
+    """The options handled by the hooks below take the one-set view: refuse more."""
+    numbers = [e.set_number for e in args.set_edits]
+    numbers += [spec[0] for spec in (args.strip_spec, args.grid_spec) if spec is not None]
+    if len(args.direction_files) > 1 or any(n not in (None, 1) for n in numbers):
+        for name in ONE_SET_OPTIONS:
+            if getattr(args, name, None) is not None:
+                raise ValueError(f"--{name} takes one --directions file (set 1)")
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Render one image, a strip along one direction, or a grid of directions x alphas."""
-    from guiapp.core.edits import check_compatible
+    normalize_render_args(args)
+    if args.session is not None:
+        return render_session(args)
+    _one_set_only(args)
+    from guiapp.cli_export import run_export  # hook: export
+    from guiapp.cli_project import run_latent_render  # hook: project
     from guiapp.core.models.registry import load_model
-    from guiapp.core.render import render_grid, render_image, render_strip
 
+    if (code := run_latent_render(args)) is not None:  # hook: project (--latent FILE)
+        return code
+    if (code := run_export(args)) is not None:  # hook: export (--animate, --morph, --seeds)
+        return code
     out = Path(args.output)
     check_output(out, ".png")
-    if (args.strip is not None or args.grid is not None) and not args.directions:
+    files = args.direction_files
+    if args.model is None:
+        raise ValueError("render needs MODEL (or --session FILE)")
+    if args.seed is None:
+        raise ValueError("render needs --seed N (or --session FILE)")
+    if (args.strip is not None or args.grid is not None) and not files:
         raise ValueError("--strip and --grid need --directions FILE")
     if args.layers is not None and args.strip is None:
         raise ValueError("--layers goes with --strip (use INDEX=ALPHA@START-END for --edit)")
-    if args.edit and not args.directions:
+    if args.set_edits and not files:
         raise ValueError("--edit needs --directions FILE")
-    ds = load_direction_set(args.directions) if args.directions else None
+    for e in args.set_edits:
+        set_number(e.set_number, len(files), f"--edit {e.text}")
+    sets = [load_direction_set(f) for f in files]
     model = load_model(args.model, args.device)
-    if ds is not None:
-        check_compatible(ds, model.latent_space, model.latent_dim)
-        if ds.model_id and ds.model_id != model.model_id:
-            _warn("these directions were found on another model file (sha256 differs)")
-    edits = list(args.edit or [])
-    strip = grid = None
-    if ds is not None and args.strip is not None:
-        strip = StripSpec(args.strip, tuple(args.alphas), args.layers)
-    elif ds is not None and args.grid is not None:
-        indices = args.grid or list(range(len(ds)))
-        if not indices:
-            raise ValueError("the direction set is empty: nothing to put in a grid")
-        grid = GridSpec(tuple(indices), tuple(args.alphas))
-    meta = build_metadata(  # checks every edit and index before any rendering
-        model_ref=args.model, model_name=model.name, model_sha256=model.model_id,
-        num_ws=model.num_ws, seed=args.seed, truncation=args.truncation,
-        truncation_cutoff=args.truncation_cutoff, class_index=args.class_index or 0,
-        noise_mode="const", direction_set=ds, edits=edits,
-        directions_file=Path(args.directions).name if args.directions else None,
-        strip=strip, grid=grid, scale=args.scale, resample=args.resample,
-    )
-    face = {"cutoff": args.truncation_cutoff, "class_index": args.class_index}
-    if strip is not None:
-        image = render_strip(model, args.seed, ds, strip.index, strip.alphas, args.truncation,
-                             strip.layers, edits, **face)
-    elif grid is not None:
-        image = render_grid(model, args.seed, ds, grid.indices, grid.alphas, args.truncation,
-                            edits, **face)
-    else:
-        image = render_image(model, args.seed, args.truncation, ds, edits, **face)
-    image = upscale(image, args.scale, args.resample)
-    save_image_png(out, image, meta)
+    workspace = _workspace(model, sets, files, args.set_edits)
+    req = RenderRequest(seed=args.seed, truncation=args.truncation,
+                        truncation_cutoff=args.truncation_cutoff, class_index=args.class_index,
+                        workspace=workspace, output=_output(args, workspace, workspace.ids[0]
+                                                            if workspace.ids else None))
+    files_by_id = {i: Path(f).name for i, f in zip(workspace.ids, files, strict=True)}
+    image = _render_and_save(args, model, req, args.model, files_by_id)
     print(f"saved {image.shape[1]}x{image.shape[0]} image to {out}")
+    return 0
+
+
+def set_number(number: int | None, count: int, what: str) -> int | None:
+    """The 0-based place of a 1-based set number (None: not given), checked."""
+    if number is None:
+        return None
+    if number > count:
+        raise ValueError(f"{what}: names set {number}, but there are only {count} direction "
+                         f"set(s)")
+    return number - 1
+
+
+def _workspace(model, sets, files, set_edits: list[SetEdit]) -> Workspace:
+    """A workspace of ``sets`` (in order) with the edits, each checked against the model."""
+    from guiapp.core.edits import check_compatible
+
+    ws = Workspace()
+    for path, ds in zip(files, sets, strict=True):
+        try:
+            check_compatible(ds, model.latent_space, model.latent_dim)
+        except ValueError as exc:
+            raise ValueError(f"{Path(path).name}: {exc}") from None
+        if ds.model_id and ds.model_id != model.model_id:
+            _warn(f"{Path(path).name}: these directions were found on another model file "
+                  "(sha256 differs)")
+        ws = ws.add_set(ds, num_ws=model.num_ws, select=not ws.ids)[0]
+    for n, set_id in enumerate(ws.ids):
+        edits = [e.edit for e in set_edits if (e.set_number or 1) == n + 1]
+        ws = ws.with_set_edits(set_id, ws.edits_for(set_id) + tuple(edits))
+    return ws
+
+
+def _output(args: argparse.Namespace, ws: Workspace, default: int | None
+            ) -> StripSpec | GridSpec | None:
+    """The strip or grid asked for, of set SET (else ``default``'s)."""
+    if args.strip_spec is None and args.grid_spec is None:
+        return None
+    number = (args.strip_spec or args.grid_spec)[0]
+    place = set_number(number, len(ws), "--strip" if args.strip_spec else "--grid")
+    set_id = ws.ids[place] if place is not None else default
+    if set_id is None:
+        raise ValueError("--strip and --grid need a direction set")
+    if args.strip_spec is not None:
+        return StripSpec(args.strip_spec[1], tuple(args.alphas), args.layers, set_id)
+    indices = args.grid_spec[1] or list(range(len(ws.get(set_id).directions)))
+    if not indices:
+        raise ValueError("the direction set is empty: nothing to put in a grid")
+    return GridSpec(tuple(indices), tuple(args.alphas), set_id=set_id)
+
+
+def _render_and_save(args: argparse.Namespace, model, req: RenderRequest, model_ref: str,
+                     files: dict[int, str]):
+    """Check, render, upscale and save; the metadata is built first (it checks every
+    edit and index before any rendering)."""
+    from guiapp.core.render import render_request
+    from guiapp.core.workspace_metadata import metadata_for_request
+
+    meta = metadata_for_request(req, model_ref=model_ref, model_name=model.name,
+                                model_sha256=model.model_id, num_ws=model.num_ws, files=files,
+                                scale=args.scale, resample=args.resample)
+    image = upscale(render_request(model, req), args.scale, args.resample)
+    save_image_png(Path(args.output), image, meta)
+    return image
+
+
+SESSION_CONFLICTS = ("directions", "set_edits", "seed", "truncation_given",
+                     "truncation_cutoff", "class_index", "latent", "animate", "morph", "seeds")
+
+
+def render_session(args: argparse.Namespace) -> int:
+    """``render --session FILE -o out.png``: the window's image of a saved session (its
+    model unless MODEL is given, face, latent controls, every set and edit); with --strip
+    or --grid, of the selected set unless SET: names one."""
+    from guiapp.core.models.registry import load_model
+    from guiapp.core.session_io import load_workspace_session
+
+    given = [name for name in SESSION_CONFLICTS if getattr(args, name, None) not in
+             (None, False, [])]
+    if given:
+        option = "--" + given[0].replace("set_edits", "edit").replace(
+            "_given", "").replace("_", "-")
+        raise ValueError(f"--session gives the face, sets and edits: leave out {option}")
+    out = Path(args.output)
+    check_output(out, ".png")
+    session, _extra = load_workspace_session(args.session)
+    model_ref = args.model or session.model_ref
+    model = load_model(model_ref, args.device)
+    ws = session.workspace
+    req = RenderRequest(seed=session.seed or 0, latent=session.latent,
+                        truncation=session.truncation, noise_mode=session.noise_mode,
+                        truncation_cutoff=session.truncation_cutoff,
+                        class_index=session.class_index, workspace=ws,
+                        output=_output(args, ws, ws.selected))
+    image = _render_and_save(args, model, req, model_ref, {})
+    print(f"saved {image.shape[1]}x{image.shape[0]} image of session "
+          f"{Path(args.session).name} to {out}")
     return 0
