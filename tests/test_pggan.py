@@ -123,7 +123,7 @@ def test_sefa_reads_the_dense_layer_as_genforce_factorize_weight_does(tmp_path):
 def test_drag_preview_reads_a_lower_block_and_follows_the_latent(tmp_path):
     v = random_variables(channels={4: 16, 8: 16, 16: 12, 32: 8}, seed=8)
     model = load_model(str(write_gandissect(tmp_path / "gd.pth", v)))
-    assert model.preview_resolutions() == (8, 16)
+    assert model.preview_resolutions() == (8, 16, 32)
     z = torch.from_numpy(seeded(2)).float()[:, None, :]
     with torch.no_grad():
         small = model.synthesize_preview(z, 16)
@@ -136,6 +136,11 @@ def test_drag_preview_reads_a_lower_block_and_follows_the_latent(tmp_path):
     assert err < 0.8 * constant
     assert float((moved - small).abs().max()) > 1e-3
     assert model.preview_fit(16)["psnr_db"] > 0
+    # the live renderer's first drag frame stops there and shows it at full size
+    from guiapp.core.live_render import LiveRenderer, RenderRequest
+
+    result = LiveRenderer(model).render(RenderRequest(seed=1, preview=True))
+    assert result.preview_resolution == 16 and result.image.shape == (32, 32, 3)
 
 
 def refusal(tmp_path, data) -> str:

@@ -81,12 +81,17 @@ class PGGANModel(GeneratorModel):
 
     # -- previews ----------------------------------------------------------------------------
     def preview_resolutions(self) -> tuple[int, ...]:
-        """Resolutions a drag preview may stop at (8 up to half the full size)."""
-        return tuple(r for r in self.net.config.resolutions if 8 <= r < self.resolution)
+        """Resolutions a drag preview may stop at: 8 up to the full size, ascending."""
+        return tuple(r for r in self.net.config.resolutions if r >= 8)
 
-    def synthesize_preview(self, ws: torch.Tensor, stop: int, noise_mode: str = "const"
+    def synthesize_preview(self, ws: torch.Tensor, max_resolution: int, noise_mode: str = "const"
                            ) -> torch.Tensor:
-        """(N, 3, stop, stop): the block-``stop`` features through the fitted read-out."""
+        """(N, 3, r, r) at the largest stop ``r <= max_resolution``: the block-``r``
+        features through the fitted read-out (the full image at full size)."""
+        fitting = [r for r in self.preview_resolutions() if r <= max_resolution]
+        stop = fitting[-1] if fitting else self.preview_resolutions()[0]
+        if stop >= self.resolution:
+            return self.synthesize(ws, noise_mode)
         return self._readout.render(self._z(ws), stop)
 
     def preview_fit(self, stop: int) -> dict[str, Any]:

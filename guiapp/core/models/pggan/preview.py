@@ -57,8 +57,11 @@ class PreviewReadout:
         z = self.model.sample_z(n, seed)
         return torch.from_numpy(z).to(self.model.device, torch.float32)
 
+    def stops(self) -> tuple[int, ...]:
+        return tuple(r for r in self.model.preview_resolutions() if r < self.model.resolution)
+
     def fit(self) -> None:
-        stops = self.model.preview_resolutions()
+        stops = self.stops()
         with torch.inference_mode():
             feats, image = self._block_outputs(self._latents(FIT_SEED, FIT_SAMPLES), stops)
             for stop, x in feats.items():
@@ -74,8 +77,8 @@ class PreviewReadout:
                 self._maps[stop] = (weight, coef[-1].float().contiguous())
 
     def render(self, z: torch.Tensor, stop: int) -> torch.Tensor:
-        if stop not in self.model.preview_resolutions():
-            raise ValueError(f"no preview at {stop}; stops are {self.model.preview_resolutions()}")
+        if stop not in self.stops():
+            raise ValueError(f"no preview read-out at {stop}; stops are {self.stops()}")
         if stop not in self._maps:
             self.fit()
         weight, bias = self._maps[stop]

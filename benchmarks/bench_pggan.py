@@ -1,0 +1,194 @@
+"""Benchmark a PGGAN-256 sized generator on CPU; prints one JSON object on stdout.
+
+The generator has the sizes of NVIDIA's 256 px networks (``G_paper`` defaults: latent 512,
+fmap_base 8192, fmap_max 512: 512 channels up to 32x32, then 256, 128, 64) and random
+weights, built in-process from TensorFlow-layout variables with our classes.
+
+- ``full``: one edited image through ``LiveRenderer`` (edit, synthesize, uint8), p50 /
+  p95, next to the baseline in the same process: the same weights run as genforce and GAN
+  Dissection run them (nearest 2x upscale, then a 3x3 convolution, per block) instead of
+  our one stride-2 transposed convolution per upscale.
+- ``preview``: the drag preview (``preview=True`` requests, the renderer choosing the stop
+  within its budget), p50 and updates per second (target >= 10), with the stop resolution
+  and how faithful the preview is there: PSNR against the full image area-downscaled to
+  the stop, on seeds the read-out was not fitted on, next to the PSNR of the best
+  constant image (what a preview that ignored the features would score). Also the
+  one-time cost of fitting the read-outs (the first preview pays it).
+- ``stops``: the preview latency and PSNR at every stop.
+
+Random weights make images of noise-like texture that a linear read-out of coarse
+features reproduces less well than a trained network's smooth images would; the PSNR
+here is a lower bound of sorts, not a promise.
+
+Usage: ``python -m benchmarks.bench_pggan [--repeats R] [--threads T] [--resolution 256]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from guiapp.core.live_render import LiveRenderer, RenderRequest
+from guiapp.core.models.pggan.adapter import PGGANModel
+from guiapp.core.models.pggan.network import PGGANConfig, PGGANWeights, pixel_norm
+from guiapp.core.types import Direction, DirectionSet, Edit
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def nvidia_sizes(resolution: int) -> PGGANConfig:
+    """``G_paper``'s widths: nf(stage) = min(8192 / 2**stage, 512)."""
+    resolutions = [2**i for i in range(2, resolution.bit_length())]
+    channels = {r: min(8192 // (r // 2), 512) for r in resolutions}
+    return PGGANConfig(z_dim=512, resolution=resolution, channels=channels, fused=False)
+
+
+def random_model(resolution: int) -> tuple[PGGANModel, dict[str, np.ndarray]]:
+    """The model and its TF variables (non-fused layout: ``Conv0`` 3x3 kernels)."""
+    cfg = nvidia_sizes(resolution)
+    rs = np.random.RandomState(0)
+    variables = {name: (rs.randn(*shape) if name.endswith("weight") else 0.1 * rs.randn(*shape))
+                 .astype(np.float32) for name, shape in cfg.tf_shapes().items()}
+    model = PGGANModel(PGGANWeights(cfg, variables), f"pggan-{resolution}", "random", "bench")
+    return model, variables
+
+
+class UpsampleThenConv(PGGANModel):
+    """The baseline: every upscaling layer as nearest 2x + 3x3 conv (genforce, GAN
+    Dissection and TF's non-fused graph) from the same variables."""
+
+    def __init__(self, model: PGGANModel, variables: dict[str, np.ndarray]) -> None:
+        self.__dict__.update(model.__dict__)
+        cfg = model.net.config
+        self._kernels = {}
+        for r in cfg.resolutions[1:]:
+            w = torch.from_numpy(variables[f"{r}x{r}/Conv0/weight"]).permute(3, 2, 0, 1)
+            self._kernels[r] = (w * np.sqrt(2) / np.sqrt(9 * cfg.channels[r // 2])).contiguous()
+
+    def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        net, cfg = self.net, self.net.config
+        z = self._z(ws)
+        x = pixel_norm(z)
+        x = torch.addmm(net.dense_bias, x, net.dense_weight).view(-1, cfg.channels[4], 4, 4)
+        x = pixel_norm(F.leaky_relu(x, 0.2))
+        x = pixel_norm(F.leaky_relu(F.conv2d(x, net.b4_conv_weight, net.b4_conv_bias,
+                                             padding=1), 0.2))
+        for r in cfg.resolutions[1:]:
+            x = F.interpolate(x, scale_factor=2, mode="nearest")
+            x = F.conv2d(x, self._kernels[r], getattr(net, f"b{r}_conv0_bias"), padding=1)
+            x = pixel_norm(F.leaky_relu(x, 0.2))
+            x = F.conv2d(x, getattr(net, f"b{r}_conv1_weight"), getattr(net, f"b{r}_conv1_bias"),
+                         padding=1)
+            x = pixel_norm(F.leaky_relu(x, 0.2))
+        return net.to_rgb(x)
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ms = sorted(1000 * s for s in seconds)
+    return {"p50_ms": statistics.median(ms), "p95_ms": ms[min(len(ms) - 1, int(0.95 * len(ms)))],
+            "n": len(ms)}
+
+
+def _directions(dim: int) -> DirectionSet:
+    vecs = np.random.default_rng(0).normal(size=(2, dim))
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    dirs = tuple(Direction(v.astype(np.float32), 1.0, 1.0) for v in vecs)
+    return DirectionSet("sefa", "z", "random", {}, dirs)
+
+
+def _render_times(renderer: LiveRenderer, ds: DirectionSet, repeats: int, preview: bool) -> tuple:
+    times, stops = [], []
+    for i in range(repeats + 1):
+        req = RenderRequest(1, 1.0, direction_set=ds, edits=(Edit(0, 0.5 + 0.1 * i),),
+                            preview=preview)
+        result = renderer.render(req)
+        if i:
+            times.append(result.seconds)
+            stops.append(result.preview_resolution)
+    return times, stops
+
+
+def constant_psnr(model: PGGANModel, stop: int) -> float:
+    """PSNR of the best constant image (the per-channel mean) at ``stop``."""
+    z = torch.from_numpy(model.sample_z(4, 20180501)).float()
+    with torch.inference_mode():
+        truth = F.adaptive_avg_pool2d(model.net(z), stop).clamp(-1, 1)
+    mse = float(((truth - truth.mean(dim=(0, 2, 3), keepdim=True)) ** 2).mean())
+    return float(10 * np.log10(4.0 / mse))
+
+
+def bench(resolution: int, repeats: int) -> dict[str, Any]:
+    model, variables = random_model(resolution)
+    baseline = UpsampleThenConv(model, variables)
+    ds = _directions(model.z_dim)
+    z = torch.from_numpy(model.sample_z(2, 1)).float()[:, None, :]
+    with torch.inference_mode():
+        same = float((model.synthesize(z) - baseline.synthesize(z)).abs().max())
+    out: dict[str, Any] = {"max_abs_diff_vs_baseline": same}
+    for name, m in (("full", model), ("baseline_full", baseline)):
+        renderer = LiveRenderer(m)
+        renderer.render(RenderRequest(1, 1.0, direction_set=ds))
+        log(f"{name}: {repeats} renders")
+        out[name] = percentiles(_render_times(renderer, ds, repeats, preview=False)[0])
+    out["speedup_full_p50"] = out["baseline_full"]["p50_ms"] / out["full"]["p50_ms"]
+
+    t0 = time.perf_counter()
+    model._readout.fit()
+    out["preview_fit_s"] = time.perf_counter() - t0
+    renderer = LiveRenderer(model)
+    renderer.render(RenderRequest(1, 1.0, direction_set=ds))
+    log("preview: adaptive stop")
+    times, stops = _render_times(renderer, ds, max(repeats, 20), preview=True)
+    stop = stops[-1]
+    prev = percentiles(times[5:])  # after the renderer has settled on its stop
+    out["preview"] = {**prev, "resolution": stop, "updates_per_s": 1000 / prev["p50_ms"],
+                      "target_updates_per_s": 10}
+    if stop is not None:  # None: the full image fits the budget
+        out["preview"].update(psnr_db=model.preview_fit(stop)["psnr_db"],
+                              constant_image_psnr_db=constant_psnr(model, stop))
+    stops_out = {}
+    for r in model.preview_resolutions()[:-1]:
+        zs = torch.from_numpy(model.sample_z(1, 2)).float()[:, None, :]
+        secs = []
+        with torch.inference_mode():
+            for _ in range(repeats):
+                t = time.perf_counter()
+                model.synthesize_preview(zs, r)
+                secs.append(time.perf_counter() - t)
+        stops_out[r] = {**percentiles(secs), "psnr_db": model.preview_fit(r)["psnr_db"],
+                        "constant_image_psnr_db": constant_psnr(model, r)}
+    out["stops"] = stops_out
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--resolution", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    result = {
+        "machine": {"cpu": platform.processor() or platform.machine(), "threads": args.threads,
+                    "torch": torch.__version__},
+        "resolution": args.resolution,
+        **bench(args.resolution, args.repeats),
+    }
+    json.dump(result, sys.stdout, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
