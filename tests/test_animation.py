@@ -23,8 +23,9 @@ from guiapp.core.animation import (
 from guiapp.core.methods import run_method
 from guiapp.core.models.registry import load_model
 from guiapp.core.progress import Cancelled, CancelToken
-from guiapp.core.render import render_image
-from guiapp.core.types import Edit, LayerRange
+from guiapp.core.render import render_image, render_request
+from guiapp.core.types import Edit, LayerRange, ProjectedLatent, RenderRequest
+from guiapp.core.workspace import Workspace
 
 
 def assert_within_rounding(a: np.ndarray, b: np.ndarray) -> None:
@@ -87,6 +88,38 @@ def test_walk_holds_the_other_edits_and_moves_its_own_layers(stylegan):
                                        hold_edits=False, bounce=False), 1)
     np.testing.assert_array_equal(alone[1], render_image(model, 11, 0.9))
     assert not np.array_equal(alone[0], frames[0])
+
+
+def test_walk_across_sets_holds_every_other_sets_edits(stylegan):
+    model, ds = stylegan
+    other = run_method(model, "ganspace", {"k": 3, "samples": 2000, "seed": 1})
+    work, first = Workspace().add_set(ds, "sefa")
+    work, second = work.add_set(other, "ganspace")
+    work = work.set_edit(first, 0, 1.0).set_edit(second, 1, -1.5, LayerRange(0, 3))
+    work = work.set_edit(first, 2, 0.5, LayerRange(2, 6))  # replaced by each frame's alpha
+    plan = WalkPlan(Face(4), ds, 2, -2.0, 2.0, 3, workspace=work, set_id=first, bounce=False)
+    frames = render_all(model, plan, 1)
+    for frame, alpha in zip(frames, (-2.0, 0.0, 2.0), strict=True):
+        moved = work.set_edit(first, 2, alpha, LayerRange(2, 6))
+        expected = render_request(model, RenderRequest(seed=4, workspace=moved))
+        np.testing.assert_array_equal(frame, expected)
+    alone = render_all(model, WalkPlan(Face(4), ds, 2, -2.0, 2.0, 3, workspace=work,
+                                       set_id=first, hold_edits=False, bounce=False), 1)
+    np.testing.assert_array_equal(alone[1], render_image(model, 4))
+    morph = render_all(model, MorphPlan(Face(4), 8, 3, "w", workspace=work), 1)
+    np.testing.assert_array_equal(morph[-1], render_request(model, RenderRequest(
+        seed=8, workspace=work)))
+
+
+def test_walk_from_a_projected_latent(stylegan):
+    model, ds = stylegan
+    rng = np.random.RandomState(3)
+    latent = ProjectedLatent("w+", rng.randn(model.num_ws, model.latent_dim).astype(np.float32))
+    plan = WalkPlan(Face(0, latent=latent), ds, 1, -1.0, 1.0, 3, bounce=False)
+    frames = render_all(model, plan, 1)
+    np.testing.assert_array_equal(frames[1], render_request(model, RenderRequest(latent=latent)))
+    with pytest.raises(ValueError, match="seed to seed"):
+        check_plan(model, MorphPlan(Face(0, latent=latent), 3, 5))
 
 
 @pytest.mark.parametrize("space", ["z", "w"])

@@ -18,8 +18,9 @@ from guiapp.core.image_metadata import build_metadata, read_image_metadata, rend
 from guiapp.core.methods import run_method
 from guiapp.core.models.registry import load_model
 from guiapp.core.progress import Cancelled, CancelToken
-from guiapp.core.render import render_image
-from guiapp.core.types import Edit, LayerRange
+from guiapp.core.render import render_image, render_request
+from guiapp.core.types import Edit, LayerRange, RenderRequest
+from guiapp.core.workspace import Workspace
 
 REF = "builtin:dcgan-digiface"
 
@@ -117,6 +118,22 @@ def test_grid_cells_are_the_seeds_and_empty_cells_black(builtin, tmp_path):
     two_wide = export_seed_grid(model, seeds, tmp_path / "g2.png",
                                 metadata_for(model, None, (), 1.0), columns=2)
     assert Image.open(two_wide).size == (2 * res, 3 * res)
+
+
+def test_export_applies_the_edits_of_every_set(builtin, tmp_path):
+    model, ds = builtin
+    other = run_method(model, "ganspace", {"k": 2, "samples": 2000, "seed": 0})
+    work, first = Workspace().add_set(ds, "sefa")
+    work, second = work.add_set(other, "ganspace")
+    work = work.set_edit(first, 0, 1.0).set_edit(second, 1, 2.0)
+    paths = export_seeds(model, [3, 4], str(tmp_path / "{seed}.png"),
+                         metadata_for(model, None, (), 1.0), workspace=work, batch_size=1)
+    for seed, path in zip([3, 4], paths, strict=True):
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(path).convert("RGB")),
+            render_request(model, RenderRequest(seed=seed, workspace=work)))
+    assert not np.array_equal(np.asarray(Image.open(paths[0]).convert("RGB")),
+                              render_image(model, 3, 1.0, ds, [Edit(0, 1.0)]))
 
 
 def test_cancel_keeps_only_complete_files(builtin, tmp_path):

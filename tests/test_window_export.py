@@ -10,8 +10,9 @@ from PIL import Image
 from window_support import answer_dialogs, menu_action, open_window, png_pixels, settled
 
 from guiapp.core.image_metadata import read_image_metadata
-from guiapp.core.render import render_image
-from guiapp.core.types import Edit
+from guiapp.core.methods import run_method
+from guiapp.core.render import render_image, render_request
+from guiapp.core.types import Edit, RenderRequest
 from guiapp.ui.animation_dialog import AnimationOptions, SeedExportOptions
 
 
@@ -69,6 +70,29 @@ def test_save_animation_walks_the_selected_direction(edited, qtbot, tmp_path, mo
     assert_within_rounding(frames[0], render_image(model, 6, 1.0, ds, [*held, Edit(2, -2.0)]))
     assert edited.status_label.text() == f"Saved 8 frames (64x64, 10 fps) to {path}"
     assert edited.last_error == ""
+
+
+def test_the_walk_holds_the_edits_of_the_other_sets(edited, qtbot, tmp_path, monkeypatch):
+    store, model = edited.store, edited.loaded.model
+    first = store.set_id
+    second = store.add_set(run_method(model, "ganspace", {"k": 3, "samples": 2000}))
+    store.set_edit(second, 1, 2.0)
+    store.select_set(first)
+    store.select(2)
+    path = tmp_path / "walk.png"
+    answer_dialogs(edited, monkeypatch, save=path)
+    answer_options(edited, monkeypatch, AnimationOptions(
+        "walk", amplitude=2.0, frames=3, seconds=1.0, format="apng", bounce=False))
+    with qtbot.waitSignal(edited.runner.finished, timeout=60_000):
+        menu_action(edited, "Save animation…").trigger()
+    frames, _ = frames_of(path)
+    work = store.render_workspace()
+    assert_within_rounding(frames[1], render_request(model, RenderRequest(seed=6,
+                                                                          workspace=work)))
+    assert_within_rounding(frames[2], render_request(model, RenderRequest(
+        seed=6, workspace=work.set_edit(first, 2, 2.0))))
+    alone = render_image(model, 6, 1.0, store.direction_set, [Edit(0, 1.5)])
+    assert np.abs(frames[1].astype(int) - alone.astype(int)).max() > 1  # set 2 counts
 
 
 def test_save_animation_morphs_to_a_second_seed_as_mp4(edited, qtbot, tmp_path, monkeypatch):

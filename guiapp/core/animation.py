@@ -9,14 +9,16 @@ of latents), reporting progress and stopping when cancelled.
 
 - Walk: direction ``index`` goes from ``lo`` to ``hi`` in ``frames`` steps (and back, without
   repeating the ends, when ``bounce``: a seamless loop). It follows the strip rule
-  (:func:`guiapp.core.render.strip_latents`): the direction's own edit is replaced by each
-  frame's alpha on its layers; the other edits are held when ``hold_edits``.
+  (:func:`guiapp.core.render.strip_latents`; across sets with a ``workspace``,
+  :func:`~guiapp.core.render.workspace_strip_latents`): the direction's own edit is replaced
+  by each frame's alpha on its layers; the other edits are held when ``hold_edits``. The
+  face may be a seed or a projected latent (``Face.latent``).
 - Morph: from seed ``seed`` to ``seed_b`` in ``frames`` steps. ``space="z"`` interpolates
   the Gaussian z by spherical interpolation (slerp; a straight line between two Gaussian
   samples passes through improbable, low-norm latents, so faces wash out mid-way), then maps
   and truncates each frame; ``space="w"`` interpolates the truncated per-layer latents
-  linearly. The current edits are applied to every frame. The ends are the two seeds'
-  images exactly.
+  linearly. The current edits (of every set, with a ``workspace``) are applied to every
+  frame. The ends are the two seeds' images exactly.
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ import numpy as np
 import torch
 
 from guiapp.core.animation_limits import DEFAULT_BATCH, MAX_FRAMES, MIN_FRAMES, MORPH_SPACES
-from guiapp.core.edits import apply_edits
+from guiapp.core.edits import apply_edits, apply_workspace_edits, check_workspace
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
-from guiapp.core.render import base_latents, check_model_directions, strip_edits, to_uint8
+from guiapp.core.render import (
+    base_latents,
+    check_model_directions,
+    latent_face,
+    strip_edits,
+    to_uint8,
+    workspace_strip_latents,
+)
 from guiapp.core.seeds import check_seed
-from guiapp.core.types import MAX_ABS_ALPHA, DirectionSet, Edit, LayerRange
+from guiapp.core.types import MAX_ABS_ALPHA, DirectionSet, Edit, LayerRange, ProjectedLatent
+from guiapp.core.workspace import Workspace
 
 __all__ = ["DEFAULT_BATCH", "MAX_FRAMES", "MIN_FRAMES", "MORPH_SPACES", "Face", "MorphPlan",
            "WalkPlan", "check_plan", "frame_count", "plan_latents", "render_all",
@@ -42,18 +52,22 @@ __all__ = ["DEFAULT_BATCH", "MAX_FRAMES", "MIN_FRAMES", "MORPH_SPACES", "Face", 
 
 @dataclass(frozen=True)
 class Face:
-    """The face every frame starts from: seed and latent controls."""
+    """The face every frame starts from: seed (or a projected ``latent``) and the latent
+    controls."""
 
     seed: int
     truncation: float = 1.0
     cutoff: int | None = None
     class_index: int | None = None
     noise_mode: str = "const"
+    latent: ProjectedLatent | None = None
 
 
 @dataclass(frozen=True)
 class WalkPlan:
-    """Direction ``index`` of ``direction_set`` from ``lo`` to ``hi`` in ``frames`` steps."""
+    """Direction ``index`` of ``direction_set`` from ``lo`` to ``hi`` in ``frames`` steps.
+    With a ``workspace``, ``direction_set`` is its set ``set_id`` (None: the selected one)
+    and ``edits`` are ignored: the workspace's edits of every set are the ones held."""
 
     face: Face
     direction_set: DirectionSet
@@ -65,6 +79,8 @@ class WalkPlan:
     hold_edits: bool = True
     bounce: bool = True
     layers: LayerRange | None = None
+    workspace: Workspace | None = None
+    set_id: int | None = None
 
     @property
     def alphas(self) -> tuple[float, ...]:
@@ -74,7 +90,8 @@ class WalkPlan:
 
 @dataclass(frozen=True)
 class MorphPlan:
-    """From ``face.seed`` to ``seed_b`` in ``frames`` steps, interpolated in ``space``."""
+    """From ``face.seed`` to ``seed_b`` in ``frames`` steps, interpolated in ``space``; the
+    ``workspace``'s edits (when given) or ``edits`` on every frame."""
 
     face: Face
     seed_b: int
@@ -83,6 +100,7 @@ class MorphPlan:
     direction_set: DirectionSet | None = None
     edits: tuple[Edit, ...] = ()
     bounce: bool = False
+    workspace: Workspace | None = None
 
     @property
     def times(self) -> tuple[float, ...]:
@@ -111,8 +129,18 @@ def check_plan(model: GeneratorModel, plan: Plan) -> None:
     if not MIN_FRAMES <= plan.frames <= MAX_FRAMES:
         raise ValueError(f"an animation has {MIN_FRAMES} to {MAX_FRAMES} frames, "
                          f"not {plan.frames}")
-    check_seed(plan.face.seed)
+    if plan.face.latent is None:
+        check_seed(plan.face.seed)
+    elif isinstance(plan, MorphPlan):
+        raise ValueError("a morph goes from seed to seed; this face is a projected latent")
     check_model_directions(model, plan.direction_set)
+    if plan.workspace is not None:
+        check_workspace(plan.workspace, model.latent_space, model.latent_dim)
+        if isinstance(plan, WalkPlan):
+            set_id = plan.set_id if plan.set_id is not None else plan.workspace.selected
+            if set_id is None:
+                raise ValueError("the walk needs a direction set")
+            plan.workspace.get(set_id).directions.direction(plan.index)
     if isinstance(plan, WalkPlan):
         plan.direction_set.direction(plan.index)
         for value in (plan.lo, plan.hi):
@@ -146,10 +174,26 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
 
 
-def _walk_latents(model: GeneratorModel, plan: WalkPlan, start: int, stop: int) -> torch.Tensor:
-    face = plan.face
-    base = base_latents(model, face.seed, face.truncation, cutoff=face.cutoff,
+def _face_latents(model: GeneratorModel, face: Face) -> torch.Tensor:
+    if face.latent is not None:
+        return latent_face(model, face.latent, face.truncation, cutoff=face.cutoff,
+                           class_index=face.class_index)
+    return base_latents(model, face.seed, face.truncation, cutoff=face.cutoff,
                         class_index=face.class_index)
+
+
+def _walk_latents(model: GeneratorModel, plan: WalkPlan, start: int, stop: int) -> torch.Tensor:
+    base = _face_latents(model, plan.face)
+    if plan.workspace is not None:
+        work = plan.workspace
+        set_id = plan.set_id if plan.set_id is not None else work.selected
+        if set_id is None:
+            raise ValueError("the walk needs a direction set")
+        own = work.edit_of(set_id, plan.index)
+        layers = plan.layers if plan.layers is not None else own.layers if own else None
+        held = work if plan.hold_edits else work.clear_edits()
+        return workspace_strip_latents(base, held, set_id, plan.index,
+                                       plan.alphas[start:stop], layers)
     others, layers = strip_edits(plan.edits, plan.index, plan.layers)
     held = apply_edits(base, plan.direction_set, others if plan.hold_edits else ())
     return torch.cat([apply_edits(held, plan.direction_set, [Edit(plan.index, a, layers)])
@@ -171,6 +215,8 @@ def _morph_latents(model: GeneratorModel, plan: MorphPlan, start: int,
                                class_index=face.class_index) for s in (face.seed, plan.seed_b))
         ws = torch.cat([wa if t == 0.0 else wb if t == 1.0 else (1.0 - t) * wa + t * wb
                         for t in times])
+    if plan.workspace is not None:
+        return apply_workspace_edits(ws, plan.workspace)
     return apply_edits(ws, plan.direction_set, plan.edits)
 
 

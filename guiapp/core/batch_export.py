@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from guiapp.core.edits import apply_edits
+from guiapp.core.edits import apply_edits, apply_workspace_edits, check_workspace
 from guiapp.core.image_metadata import save_image_png
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
 from guiapp.core.render import base_latents, check_model_directions, to_uint8
 from guiapp.core.seeds import check_seed
 from guiapp.core.types import DirectionSet, Edit
+from guiapp.core.workspace import Workspace
 
 MAX_SEEDS = 10_000
 MAX_GRID_SEEDS = 400
@@ -89,7 +90,7 @@ def seed_path(pattern: str, seed: int) -> Path:
 
 def _images(model: GeneratorModel, seeds: Sequence[int], face: dict[str, Any],
             direction_set: DirectionSet | None, edits: Sequence[Edit],
-            batch_size: int) -> Any:
+            batch_size: int, workspace: Workspace | None = None) -> Any:
     """Yield (seeds, (B, H, W, 3) uint8) batch by batch."""
     noise = face.get("noise_mode", "const")
     for i in range(0, len(seeds), batch_size):
@@ -97,18 +98,21 @@ def _images(model: GeneratorModel, seeds: Sequence[int], face: dict[str, Any],
         base = torch.cat([base_latents(model, s, face.get("truncation", 1.0),
                                        cutoff=face.get("cutoff"),
                                        class_index=face.get("class_index")) for s in chunk])
-        ws = apply_edits(base, direction_set, edits)
+        ws = (apply_workspace_edits(base, workspace) if workspace is not None
+              else apply_edits(base, direction_set, edits))
         with torch.inference_mode():
             yield chunk, to_uint8(model.synthesize(ws, noise))
 
 
 def _check(model: GeneratorModel, seeds: Sequence[int], direction_set: DirectionSet | None,
-           edits: Sequence[Edit], batch_size: int) -> None:
+           edits: Sequence[Edit], batch_size: int, workspace: Workspace | None) -> None:
     if not seeds:
         raise ValueError("no seeds to export")
     for s in seeds:
         check_seed(s)
     check_model_directions(model, direction_set)
+    if workspace is not None:
+        check_workspace(workspace, model.latent_space, model.latent_dim)
     if edits and direction_set is None:
         raise ValueError("edits need a direction set")
     for e in edits:
@@ -126,23 +130,26 @@ def export_seeds(
     face: dict[str, Any] | None = None,
     direction_set: DirectionSet | None = None,
     edits: Sequence[Edit] = (),
+    workspace: Workspace | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
 ) -> list[Path]:
     """One PNG per seed, named by ``pattern`` (``out/{seed}.png``); returns the paths.
 
-    ``face``: truncation, cutoff, class_index, noise_mode (as :func:`render_image` takes).
+    ``face``: truncation, cutoff, class_index, noise_mode (as :func:`render_image` takes);
+    ``workspace``: the edits of every set (instead of ``direction_set`` + ``edits``).
     """
     check_pattern(pattern)
-    _check(model, seeds, direction_set, edits, batch_size)
+    _check(model, seeds, direction_set, edits, batch_size, workspace)
     folder = seed_path(pattern, seeds[0]).parent
     if not folder.is_dir():
         raise ValueError(f"{pattern}: folder {folder} does not exist")
     metas = {s: metadata(s) for s in seeds}  # every edit checked before rendering
     checkpoint = Checkpoint(progress, cancel)
     written: list[Path] = []
-    for chunk, images in _images(model, seeds, face or {}, direction_set, edits, batch_size):
+    batches = _images(model, seeds, face or {}, direction_set, edits, batch_size, workspace)
+    for chunk, images in batches:
         for seed, image in zip(chunk, images, strict=True):
             checkpoint(len(written) / len(seeds), f"Saving seed {seed} "
                                                   f"({len(written) + 1} of {len(seeds)})")
@@ -170,6 +177,7 @@ def render_seed_grid(
     face: dict[str, Any] | None = None,
     direction_set: DirectionSet | None = None,
     edits: Sequence[Edit] = (),
+    workspace: Workspace | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressFn | None = None,
     cancel: CancelToken | None = None,
@@ -178,7 +186,7 @@ def render_seed_grid(
     if len(seeds) > MAX_GRID_SEEDS:
         raise ValueError(f"a grid holds at most {MAX_GRID_SEEDS} seeds, not {len(seeds)}; "
                          "export a folder instead")
-    _check(model, seeds, direction_set, edits, batch_size)
+    _check(model, seeds, direction_set, edits, batch_size, workspace)
     cols = grid_columns(len(seeds), columns)
     rows = math.ceil(len(seeds) / cols)
     res = model.resolution
@@ -188,7 +196,8 @@ def render_seed_grid(
     checkpoint = Checkpoint(progress, cancel)
     grid: np.ndarray | None = None
     n = 0
-    for _chunk, images in _images(model, seeds, face or {}, direction_set, edits, batch_size):
+    batches = _images(model, seeds, face or {}, direction_set, edits, batch_size, workspace)
+    for _chunk, images in batches:
         checkpoint(n / len(seeds), f"Rendering seed {n + 1} of {len(seeds)}")
         if grid is None:
             h, w = images.shape[1:3]

@@ -10,6 +10,7 @@ modules that import torch are imported inside the methods (the model is loaded b
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,16 +49,15 @@ def animation_job(model: Any, plan: Any, path: str, fps: float, size: int | None
     return job
 
 
-def seeds_job(model: Any, seeds: list[int], target: str, metadata: dict[str, Any],
+def seeds_job(model: Any, seeds: list[int], target: str, metadata: dict[int, dict[str, Any]],
               options: dict[str, Any], columns: int | None) -> Job:
-    """Export ``seeds`` to the pattern (folder) or grid file ``target`` in the worker."""
+    """Export ``seeds`` to the pattern (folder) or grid file ``target`` in the worker;
+    ``metadata[seed]`` is each image's (made in the GUI thread, from the store)."""
 
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> str:
         from guiapp.core.batch_export import export_seed_grid, export_seeds
 
-        def meta(seed: int) -> dict[str, Any]:
-            return {**metadata, "seed": int(seed)}
-
+        meta = metadata.__getitem__
         if "{seed}" in target:
             paths = export_seeds(model, seeds, target, meta, progress=progress, cancel=cancel,
                                  **options)
@@ -110,13 +110,6 @@ class ExportActions(QObject):
             return False
         return True
 
-    def _request(self) -> Any:
-        request = self.window.current_request(preview=False)
-        if getattr(request, "latent", None) is not None:
-            raise ValueError("animations and seed exports start from a seed; this face is a "
-                             "projected latent")
-        return request
-
     def _submit(self, job: Job, kind: str) -> int:
         task = self.window.run_job(job, kind)
         self._tasks.add(task)
@@ -164,18 +157,20 @@ class ExportActions(QObject):
     def _plan(self, opts: AnimationOptions, walk_possible: bool) -> Any:
         from guiapp.core.animation import Face, MorphPlan, walk_plan
 
-        request = self._request()
+        request = self.window.current_request(preview=False)
         face = Face(request.seed, request.truncation, request.truncation_cutoff,
-                    request.class_index, request.noise_mode)
+                    request.class_index, request.noise_mode, request.latent)
         if opts.kind == "walk":
             if not walk_possible:
                 raise ValueError("select a direction to walk along, or choose a morph")
             return walk_plan(face, request.direction_set, self.window.store.selected,
                              opts.amplitude, opts.frames, request.edits,
                              hold_edits=opts.hold_edits, bounce=opts.bounce,
-                             layers=request.strip_layers)
+                             layers=request.strip_layers, workspace=request.workspace,
+                             set_id=request.strip_set)
         return MorphPlan(face, opts.morph_seed, opts.frames, opts.morph_space,
-                         request.direction_set, request.edits, opts.bounce)
+                         request.direction_set, request.edits, opts.bounce,
+                         request.workspace)
 
     # -- Export seeds… -----------------------------------------------------------------------
     def export_seeds(self) -> int | None:
@@ -194,8 +189,9 @@ class ExportActions(QObject):
             if opts.target == "grid" and len(seeds) > MAX_GRID_SEEDS:
                 raise ValueError(f"a grid holds at most {MAX_GRID_SEEDS} seeds, not "
                                  f"{len(seeds)}; export a folder instead")
-            request = self._request()
-            metadata = win.files.image_metadata(request)  # checks every edit
+            request = win.current_request(preview=False)  # its face is replaced by each seed
+            metadata = {seed: win.files.image_metadata(  # checks every edit
+                dataclasses.replace(request, seed=seed, latent=None)) for seed in seeds}
         except (ValueError, IndexError) as exc:
             win.show_error("Could not export the seeds", str(exc))
             return None
@@ -213,7 +209,8 @@ class ExportActions(QObject):
                             "cutoff": request.truncation_cutoff,
                             "class_index": request.class_index,
                             "noise_mode": request.noise_mode},
-                   "direction_set": request.direction_set, "edits": request.edits}
+                   "direction_set": request.direction_set, "edits": request.edits,
+                   "workspace": request.workspace}
         job = seeds_job(win.loaded.model, seeds, target, metadata, options,
                         opts.columns or None)
         return self._submit(job, "export seeds")
