@@ -136,6 +136,15 @@ def test_cancel_leaves_no_file_and_keeps_the_old_one(builtin, tmp_path, suffix):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
+def test_an_animated_image_too_big_for_memory_is_refused_before_rendering(builtin, tmp_path):
+    model, ds = builtin
+    seen = []
+    with pytest.raises(ValueError, match="over 1024 MiB; use fewer frames, a smaller size, or MP4"):
+        save_animation(tmp_path / "big.webp", model, walk_plan(Face(1), ds, 0, 1.0, 60), 30,
+                       size=2048, progress=lambda f, m: seen.append(f))
+    assert seen == [] and list(tmp_path.iterdir()) == []
+
+
 def test_refusals_come_before_any_file(tmp_path):
     with pytest.raises(ValueError, match=r"\.mp4, \.gif"), \
             open_animation(tmp_path / "walk.avi", 10):

@@ -15,7 +15,12 @@ from pathlib import Path
 from guiapp.core.animation import DEFAULT_BATCH, Plan, check_plan, frame_count, render_frames
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
-from guiapp.core.video import check_animation_target, open_animation, output_shape
+from guiapp.core.video import (
+    check_animation_target,
+    check_frame_budget,
+    open_animation,
+    output_shape,
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,8 @@ def save_animation(
     path = Path(path)
     fmt = check_animation_target(path, fps)
     check_plan(model, plan)
-    height = width = 0
+    height, width = output_shape(model.resolution, model.resolution, fmt, size)
+    check_frame_budget(fmt, frame_count(plan), height, width)
     checkpoint = Checkpoint(progress, cancel)
     with open_animation(path, fps, size) as write:
         for batch in render_frames(model, plan, batch_size=batch_size,

@@ -12,6 +12,9 @@ sides even and the shorter side at least :data:`MIN_VIDEO_SIDE`, with nearest-ne
 pixels (crisp, no new colours). H.264 in yuv420p needs even sizes (colour is stored at half
 resolution), and at 64 px that half-resolution colour would smear a face; the doubled 128-px
 frame keeps one colour sample per generator pixel. GIF, WebP and APNG take any size.
+
+GIF counts time in hundredths of a second, so its frame time is rounded to 10 ms (30 fps
+plays at 33 fps); the other formats keep the rate asked for.
 """
 
 from __future__ import annotations
@@ -79,6 +82,15 @@ def check_animation_target(path: str | Path, fps: float) -> str:
     if fmt == "mp4":
         import_av()
     return fmt
+
+
+def check_frame_budget(fmt: str, frames: int, height: int, width: int) -> None:
+    """Refuse, before rendering, a GIF, WebP or APNG whose frames would not fit in
+    MAX_PILLOW_BYTES (Pillow writes them all at once); MP4 streams and has no such bound."""
+    if fmt != "mp4" and frames * height * width * 3 > MAX_PILLOW_BYTES:
+        raise ValueError(f"{FORMAT_NAMES[fmt]} animations are built in memory: {frames} "
+                         f"frames of {width}x{height} are over {MAX_PILLOW_BYTES >> 20} MiB; "
+                         "use fewer frames, a smaller size, or MP4")
 
 
 def resized_shape(height: int, width: int, size: int | None) -> tuple[int, int]:
