@@ -1,6 +1,7 @@
-"""No action loses the user's work: a run, an import or a cancel replaces a named set only
-when the user agrees, Ctrl+Z brings it back exactly, and closing keeps a name typed without
-Enter. On the built-in model, through the real worker threads and the window's actions."""
+"""No action loses the user's work: a run or an import adds a set beside the named ones
+(Ctrl+Z removes it again), a cancel keeps everything, opening a session over named sets
+asks first, and closing keeps a name typed without Enter. On the built-in model, through
+the real worker threads and the window's actions."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def style_set(k: int, method: str = "sefa") -> DirectionSet:
     return DirectionSet(method, "w", "abc", {}, tuple(Direction(v, 1.0) for v in vectors))
 
 
-# -- the store: one undo step swaps the whole set ---------------------------------------------
-def test_replacing_a_set_is_one_undo_step_that_restores_everything(qtbot):
+# -- the store: adding a set is one undo step, the others keep everything ---------------------
+def test_adding_a_set_is_one_undo_step_and_the_named_set_keeps_everything(qtbot):
     store = SessionStore()
     store.set_model("m", STYLE)
     store.set_direction_set(style_set(3))
@@ -36,16 +37,17 @@ def test_replacing_a_set_is_one_undo_step_that_restores_everything(qtbot):
     store.set_alpha(2, -1.5)
     store.set_layers(2, LayerRange(4, 8))
     store.select(2)
-    named = store.state()
+    named = store.workspace
     assert store.has_work()
 
-    store.replace_direction_set(style_set(5, "ganspace"), "GANSpace directions")
+    store.add_set(style_set(5, "ganspace"), text="GANSpace directions")
     assert len(store) == 5 and store.direction_set.method == "ganspace"
     assert store.edits() == () and store.selected == 0
     assert store.undo_stack.undoText() == "GANSpace directions"
+    assert len(store.workspace) == 2 and store.workspace.sets[0] == named.sets[0]
 
     store.undo_stack.undo()
-    assert store.state() == named  # set with its label, alphas, layers and selection
+    assert store.workspace == named  # the set with its label, alphas, layers
     assert store.label(1) == "smile" and store.alpha(2) == -1.5
     assert store.layers(2) == LayerRange(4, 8) and store.selected == 2
     store.undo_stack.redo()
@@ -93,14 +95,16 @@ def named_sefa_set(window: MainWindow, qtbot, k: int = 6) -> DirectionSet:
     return store.direction_set
 
 
-def test_running_a_method_over_named_directions_asks_first(window, qtbot):
+def test_running_a_method_over_named_directions_adds_a_set_without_asking(window, qtbot):
     store = window.store
     named = named_sefa_set(window, qtbot)
-    window.guard.ask = no = Answers(False)
-    assert window.run_method("ganspace", {"k": 4, "samples": 2_000}) is None
-    assert len(no.asked) == 1 and "1 name and 1 moved slider" in no.asked[0]
-    assert not window.runner.is_busy()  # nothing ran
-    assert store.direction_set is named and store.alpha(1) == 2.0
+    window.guard.ask = asked = Answers(False)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        assert window.run_method("ganspace", {"k": 4, "samples": 2_000}) is not None
+    assert asked.asked == []
+    assert [s.directions.method for s in store.workspace.sets] == ["sefa", "ganspace"]
+    assert store.workspace.sets[0].directions is named
+    assert store.workspace.edit_of(store.workspace.ids[0], 1).alpha == 2.0
 
 
 def open_question() -> QMessageBox:
@@ -110,37 +114,37 @@ def open_question() -> QMessageBox:
     return boxes[0]
 
 
-def test_the_question_box_cancels_or_replaces_without_blocking(window, qtbot):
+def test_opening_a_session_over_named_sets_asks_without_blocking(window, qtbot, tmp_path):
     store = window.store
-    named = named_sefa_set(window, qtbot)
-    assert window.run_method("sefa", {"k": 3}) is None  # returns at once: the box is open
+    path = tmp_path / "earlier.json"
+    named_sefa_set(window, qtbot)
+    assert window.files.save_session(str(path))
+    store.set_label(0, "renamed")
+    window.files.open_session_file(path)  # returns at once: the box is open
     box = open_question()
-    assert "1 name and 1 moved slider" in box.text() and "Ctrl+Z" in box.text()
+    assert "1 name and 1 moved slider" in box.text() and "1 direction set" in box.text()
     qtbot.keyClick(box, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not box.isVisible())
-    assert not window.runner.is_busy() and store.direction_set is named
+    assert store.label(0) == "renamed"
 
-    window.run_method("sefa", {"k": 3})
+    window.files.open_session_file(path)
     box = open_question()
     replace = box.button(QMessageBox.StandardButton.Yes)
     assert replace.text() == "Replace"
-    with qtbot.waitSignal(window.runner.finished, timeout=30_000):
-        replace.click()
-    assert len(store) == 3 and store.label(0) == ""
+    replace.click()
+    assert store.label(0) == "head turn" and store.alpha(1) == 2.0, window.last_error
 
 
-def test_undo_after_a_run_brings_the_named_set_back(window, qtbot):
+def test_undo_after_a_run_removes_its_set_and_shows_the_named_one(window, qtbot):
     store = window.store
     named = named_sefa_set(window, qtbot)
-    window.guard.ask = yes = Answers(True)
     with qtbot.waitSignal(window.runner.finished, timeout=60_000):
-        assert window.run_method("ganspace", {"k": 4, "samples": 2_000}) is None  # asked
-    assert len(yes.asked) == 1
+        window.run_method("ganspace", {"k": 4, "samples": 2_000})
     assert store.direction_set.method == "ganspace" and len(store) == 4
     assert "Ctrl+Z" in window.status_label.text()
 
     action(window, QKeySequence.StandardKey.Undo).trigger()
-    assert store.direction_set is named
+    assert store.direction_set is named and len(store.workspace) == 1
     assert store.label(0) == "head turn" and store.alpha(1) == 2.0
     assert window.direction_list.row(0).label_edit.text() == "head turn"
     action(window, QKeySequence.StandardKey.Redo).trigger()
@@ -176,21 +180,18 @@ def test_keeping_the_best_on_cancel_replaces_the_set_undoably(window, qtbot):
     assert store.direction_set is named and store.label(0) == "head turn"
 
 
-def test_importing_over_named_directions_asks_and_undoes(window, qtbot, tmp_path):
+def test_importing_adds_a_set_and_undo_removes_it(window, qtbot, tmp_path):
     store = window.store
     path = tmp_path / "other.npz"
     save_direction_set(path, run_method(window.loaded.model, "ganspace",
                                         {"k": 3, "samples": 2_000}))
     named = named_sefa_set(window, qtbot)
-    window.guard.ask = Answers(False)
-    window.files.import_directions(str(path))
-    assert store.direction_set is named
-
-    window.guard.ask = Answers(True)
     window.files.import_directions(str(path))
     assert store.direction_set.method == "ganspace" and len(store) == 3
+    assert store.workspace.sets[0].directions is named
     action(window, QKeySequence.StandardKey.Undo).trigger()
     assert store.direction_set is named and store.alpha(1) == 2.0
+    assert len(store.workspace) == 1
 
 
 def test_a_name_typed_without_enter_is_kept_by_saves_and_by_closing(window, qtbot, tmp_path):

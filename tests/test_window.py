@@ -69,8 +69,8 @@ def test_discover_edit_save_and_restore(window, qtbot, tmp_path):
     window.files.open_session_file(session_path)
     assert store.alpha(0) == saved_alpha, window.last_error
     assert store.label(0) == "head turn", window.last_error
-    assert json.loads(session_path.read_text())["direction_set"]["meta"]["labels"][0] == (
-        "head turn")
+    saved_set = json.loads(session_path.read_text())["sets"][0]["direction_set"]
+    assert saved_set["meta"]["labels"][0] == "head turn"
 
     window.close()
     assert not live_threads()
@@ -233,7 +233,7 @@ def test_latentclr_trains_from_the_panel_with_live_curves(window, qtbot):
     iterations, loss, accuracy = window.plot.training.history()
     assert iterations == [10, 20] and len(loss) == 2 and len(accuracy) == 2
     assert window.plot.training.isVisible()
-    assert window.status_label.text() == "Found 4 directions"
+    assert window.status_label.text().startswith("Found 4 directions: added as")
 
 
 def test_cancelled_latentclr_keeps_its_best_directions(window, qtbot):

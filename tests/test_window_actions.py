@@ -167,7 +167,7 @@ def test_quit_autosaves_and_closes(edited, qtbot):
     assert not edited.isVisible()
     session, _ = load_session(edited.settings.last_session_path)
     assert session.direction_set.directions[1].label == "smile"
-    assert session.edits[1].alpha == 2.0
+    assert [(e.direction_index, e.alpha) for e in session.edits] == [(1, 2.0)]
 
 
 # -- Edit and View --------------------------------------------------------------------------
@@ -218,6 +218,9 @@ def test_every_menu_action_is_exercised_here(qtbot, tmp_path):
               "Export directions…", "Save image…", "Save image upscaled ×4…", "Save strip…",
               "Save grid…", "Quit", "Undo", "Redo", "Reset all directions", "Ranking plot",
               "Next seed", "Previous seed",
+              # the workspace's entries (tests/test_window_workspace.py)
+              "Clear all edits", "Rename set…", "Duplicate set", "Remove set", "Next set",
+              "Previous set",
               "Save animation…", "Export seeds…"}  # hook: export (tests/test_window_export.py)
     win = MainWindow(settings=AppSettings(tmp_path), offer_restore=False)
     qtbot.addWidget(win)

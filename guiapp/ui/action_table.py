@@ -63,8 +63,17 @@ ACTIONS: tuple[ActionRow, ...] = (
     ActionRow("Edit", "&Undo", kind="undo", shortcut=StandardKey.Undo, group="undo"),
     ActionRow("Edit", "&Redo", kind="redo", shortcut=StandardKey.Redo, group="undo"),
     ActionRow("Edit", "Reset &all directions", "store.reset_all", "Ctrl+R", group="reset"),
+    ActionRow("Edit", "C&lear all edits", "store.clear_edits", "Ctrl+Shift+R",
+              "Every alpha of every set back to 0", group="reset"),
+    ActionRow("Edit", "Re&name set…", "sets.rename_shown", "Shift+F2", group="sets"),
+    ActionRow("Edit", "&Duplicate set", "sets.duplicate_shown", "Ctrl+D", group="sets",
+              tip="A copy of the shown set: its layer ranges, alphas at 0"),
+    ActionRow("Edit", "Re&move set", "sets.remove_shown", "Ctrl+Shift+Del", group="sets",
+              tip="The shown set and its edits go (Ctrl+Z brings them back)"),
 
     ActionRow("View", "Ranking &plot", "set_plot_visible", kind="toggle", checked=True),
     ActionRow("View", "&Next seed", "step_seed", "Ctrl+Right", args=(1,)),
     ActionRow("View", "&Previous seed", "step_seed", "Ctrl+Left", args=(-1,)),
+    ActionRow("View", "Ne&xt set", "sets.step", "Ctrl+PgDown", group="sets", args=(1,)),
+    ActionRow("View", "Pre&vious set", "sets.step", "Ctrl+PgUp", group="sets", args=(-1,)),
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from guiapp.core.autosave import autosave_session
-from guiapp.core.image_metadata import GridSpec, StripSpec, build_metadata, save_image_png
+from guiapp.core.image_metadata import save_image_png
 from guiapp.core.io import (
     FileFormatError,
     is_direction_file,
@@ -25,8 +26,10 @@ from guiapp.core.io import (
     save_png,
 )
 from guiapp.core.seeds import check_seed
-from guiapp.core.session_io import load_session, save_session
+from guiapp.core.session_io import load_workspace_session, save_session
+from guiapp.core.types import GridSpec, StripSpec
 from guiapp.core.upscale import upscale as core_upscale
+from guiapp.core.workspace_metadata import metadata_for_request
 from guiapp.ui.jobs import grid_job
 
 if TYPE_CHECKING:
@@ -85,22 +88,20 @@ class FileActions(QObject):
         return True
 
     # -- images --------------------------------------------------------------------------------
-    def image_metadata(self, req: Any, strip: Any = None, grid: Any = None) -> dict[str, Any]:
-        """The one PNG schema (:func:`guiapp.core.image_metadata.build_metadata`) for what
-        ``req`` shows; window images are upscaled with Lanczos."""
+    def image_metadata(self, req: Any, strip: Any = None, grid: Any = None,
+                       scale: int = 1) -> dict[str, Any]:
+        """The PNG metadata (:func:`guiapp.core.workspace_metadata.metadata_for_request`)
+        of what ``req`` shows: every edit with its set, the face, the strip or grid; labels
+        typed after the render are the store's; window images are upscaled with Lanczos."""
         loaded, store = self.host.loaded, self.store
         model = loaded.model if loaded is not None else None
-        ds = req.direction_set  # labels typed after the render are the store's
-        labels = ([store.label(i) for i in range(len(ds))]
-                  if ds is not None and store.direction_set is not None
-                  and len(store.direction_set) == len(ds) else None)
-        return build_metadata(
-            model_ref=store.model_ref or "", model_name=model.name if model else "",
-            model_sha256=model.model_id if model else "",
-            num_ws=store.num_ws, seed=req.seed, truncation=req.truncation,
-            truncation_cutoff=req.truncation_cutoff, class_index=req.class_index or 0,
-            noise_mode=req.noise_mode, direction_set=req.direction_set, edits=req.edits,
-            strip=strip, grid=grid, resample="lanczos", labels=labels)
+        spec = strip if strip is not None else grid
+        if spec is not None:
+            req = replace(req, output=replace(spec, set_id=spec.set_id or req.strip_set))
+        return metadata_for_request(
+            req, model_ref=store.model_ref or "", model_name=model.name if model else "",
+            model_sha256=model.model_id if model else "", num_ws=store.num_ws, scale=scale,
+            resample="lanczos", labels=store.workspace)
 
     def _when_rendered(self, save: Callable[[Any], None]) -> None:
         """Run ``save(result)`` on the render that matches the current state."""
@@ -136,7 +137,7 @@ class FileActions(QObject):
         path = path or self.ask_save_path("Save image", PNG_FILTER, f"seed{self.store.seed}.png")
         if path:
             self._when_rendered(lambda r: self._guarded("save the image", lambda: save_png(
-                path, upscale(r.image, scale), {**self.image_metadata(r.request), "scale": scale}),
+                path, upscale(r.image, scale), self.image_metadata(r.request, scale=scale)),
                 f"Saved {path}"))
 
     def save_strip(self, path: str | None = None) -> None:
@@ -174,8 +175,8 @@ class FileActions(QObject):
         meta = self._metadata_or_error(request, spec)
         if meta is None:
             return None
-        return win.run_job(grid_job(win.loaded.model, request, indices, layers, path, meta),
-                           "grid")
+        grid_request = replace(request, output=replace(spec, set_id=self.store.set_id))
+        return win.run_job(grid_job(win.loaded.model, grid_request, path, meta), "grid")
 
     def _metadata_or_error(self, request: Any, grid: Any) -> dict[str, Any] | None:
         try:
@@ -199,8 +200,9 @@ class FileActions(QObject):
 
     def open_session_file(self, path: str | Path) -> None:
         try:
-            session, extra = load_session(path)
-            check_seed(session.seed, f"{path}: seed")
+            session, extra = load_workspace_session(path)
+            if session.seed is not None:
+                check_seed(session.seed, f"{path}: seed")
         except (FileFormatError, ValueError) as exc:
             self.host.show_error("Could not open the session", str(exc))
             return
@@ -218,9 +220,8 @@ class FileActions(QObject):
     def apply_session(self, session: Any, extra: dict[str, Any], path: str | Path) -> None:
         """Show a loaded session (its model is the one loaded), or say why it cannot be."""
         def apply() -> None:
-            ds = session.direction_set
-            if ds is not None:
-                self._check_fits(ds)
+            for named in session.workspace.sets:
+                self._check_fits(named.directions, f"set “{named.name}”: ")
             self.store.apply_session(session)
             self.store.select(int(extra.get("selected", self.store.selected)))
 
@@ -245,7 +246,7 @@ class FileActions(QObject):
         return what
 
     # -- direction sets ------------------------------------------------------------------------
-    def _check_fits(self, ds: Any) -> None:
+    def _check_fits(self, ds: Any, what: str = "") -> None:
         info = self.store.model_info
         if info is None:
             raise ValueError("open a model first")
@@ -253,7 +254,7 @@ class FileActions(QObject):
         space = "z" if info.w_dim is None else "w"
         if ds.dim != dim or ds.space != space:
             raise ValueError(
-                f"these directions live in {ds.space} ({ds.dim}-D) but this model edits "
+                f"{what}these directions live in {ds.space} ({ds.dim}-D) but this model edits "
                 f"{space} ({dim}-D): they were made for another model")
 
     def import_directions(self, path: str | None = None) -> None:
@@ -264,10 +265,10 @@ class FileActions(QObject):
         def load() -> None:
             ds = load_direction_set(path)
             self._check_fits(ds)
-            self.guard.confirm(f"Importing {Path(path).name}", lambda: show(ds))
+            show(ds)
 
-        def show(ds: Any) -> None:  # over a named set, once the user agrees
-            self.guard.replace(ds, "imported directions")  # Ctrl+Z undoes it
+        def show(ds: Any) -> None:  # a new set beside the others; Ctrl+Z removes it
+            self.store.add_set(ds, text=f"import {Path(path).name}")
             loaded = self.host.loaded
             note = f"Imported {len(ds)} directions from {path}"
             if loaded and ds.model_id and ds.model_id != loaded.model.model_id:

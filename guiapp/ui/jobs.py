@@ -67,21 +67,17 @@ def discover_job(model: Any, method: str, params: dict[str, Any],
     return job
 
 
-def grid_job(model: Any, request: Any, indices: list[int], layers: list[Any], path: str,
-             metadata: dict[str, Any]) -> Job:
-    """Render directions ``indices`` (row n on ``layers[n]``) x the request's strip alphas
-    with core's ``render_grid`` (the strip rule the window's strip and the CLI use) and save
-    the PNG."""
+def grid_job(model: Any, request: Any, path: str, metadata: dict[str, Any]) -> Job:
+    """Render ``request`` (its ``output`` a GridSpec: directions x the strip's alphas, each
+    row on its own layers, every other set's edits held) with core's ``render_request``,
+    the function the CLI uses, and save the PNG."""
 
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> str:
         from guiapp.core.image_metadata import save_image_png
-        from guiapp.core.render import render_grid
+        from guiapp.core.render import render_request
 
-        image = render_grid(model, request.seed, request.direction_set, indices,
-                            request.strip_alphas, request.truncation, request.edits,
-                            request.noise_mode, cutoff=request.truncation_cutoff,
-                            class_index=request.class_index, layers=layers,
-                            progress=lambda f, m: progress(0.95 * f, m), cancel=cancel)
+        image = render_request(model, request, progress=lambda f, m: progress(0.95 * f, m),
+                               cancel=cancel)
         save_image_png(path, image, metadata)
         progress(1.0, f"Saved {path}")
         return path

@@ -38,6 +38,8 @@ from guiapp.ui.restore_banner import RestoreBanner
 from guiapp.ui.session_store import SessionStore
 from guiapp.ui.settings import AppSettings
 from guiapp.ui.tooltips import install_wrapped_tooltips
+from guiapp.ui.workspace_edits import ActiveEdits
+from guiapp.ui.workspace_sets import SetPicker
 from guiapp.workers import RenderQueue, TaskRunner
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or AppSettings()
         self.store = SessionStore(self)
-        self.guard = ReplaceGuard(self.store, self)  # asks before a set replaces the user's
+        self.guard = ReplaceGuard(self.store, self)  # asks before a session replaces the sets
         install_wrapped_tooltips()
         self.runner = TaskRunner(self)
         self.render_queue = RenderQueue(self._render, self, show_intermediate=True)
@@ -85,6 +87,8 @@ class MainWindow(QMainWindow):
         self.image_view = ImageView(self.store)
         self.render_notice = SlowRenderNotice(self.image_view, self.render_queue, self)
         self.direction_list = DirectionList(self.store)
+        self.sets = SetPicker(self.store)
+        self.active_edits = ActiveEdits(self.store)
         self.plot = RankingPlot(self.store)
         self.banner = RestoreBanner()
 
@@ -100,8 +104,15 @@ class MainWindow(QMainWindow):
         centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.image_view, 1)
 
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.sets)
+        right_layout.addWidget(self.direction_list, 1)
+        right_layout.addWidget(self.active_edits)
+
         top = QSplitter(Qt.Orientation.Horizontal)
-        for widget, stretch in ((left, 0), (centre, 1), (self.direction_list, 0)):
+        for widget, stretch in ((left, 0), (centre, 1), (right, 0)):
             top.addWidget(widget)
             top.setStretchFactor(top.count() - 1, stretch)
         top.setSizes([300, 700, 440])
@@ -168,13 +179,12 @@ class MainWindow(QMainWindow):
         return task
 
     def run_method(self, method: str, params: dict[str, Any]) -> int | None:
-        """Start ``method``; over a set with the user's names or moved sliders, only once
-        they agree to replace it (then None: the run starts when they answer)."""
+        """Start ``method``; its result is added to the workspace as a new set (nothing is
+        replaced, so nothing needs asking)."""
         if self.loaded is None:
             self.show_error("No model", "Open a model before running a method.")
             return None
-        action = f"Running {METHOD_TITLES.get(method, method)}"
-        return self.guard.confirm(action, lambda: self._start_method(method, params))  # type: ignore[return-value]
+        return self._start_method(method, params)
 
     def _start_method(self, method: str, params: dict[str, Any]) -> int | None:
         if self.loaded is None:
@@ -239,15 +249,15 @@ class MainWindow(QMainWindow):
         if self.loaded is None or result.model_id != self.loaded.model.model_id:
             return  # found for a model that has since been replaced
         name = METHOD_TITLES.get(result.method, result.method)
-        replaced_work = self.guard.replace(result, f"{name} directions")
+        set_id = self.store.add_set(result, text=f"{name} directions")
         plot = result.plot or {}
         if plot.get("cancelled"):
             text = (f"Cancelled after {plot.get('iterations_done', 0)} iterations: kept the "
                     f"best {len(result)} directions so far")
         else:
             text = f"Found {len(result)} directions"
-        undo = "; Ctrl+Z brings back the directions you had" if replaced_work else ""
-        self.status_label.setText(text + undo)
+        added = self.store.workspace.get(set_id).name
+        self.status_label.setText(f"{text}: added as “{added}” (Ctrl+Z removes it)")
 
     def _on_runner_failed(self, task: int, message: str) -> None:
         kind = self._job_kind.get(task)
@@ -298,14 +308,15 @@ class MainWindow(QMainWindow):
     def current_request(self, preview: bool | None = None) -> Any:
         """What to render now; a quick preview while a slider is held (``preview`` None),
         unless ``preview`` says otherwise."""
-        from guiapp.core.live_render import RenderRequest
+        from guiapp.core.types import RenderRequest
 
         store = self.store
         selected = store.selected
         return RenderRequest(
-            seed=store.seed, truncation=store.truncation,
+            seed=store.seed, latent=store.latent, truncation=store.truncation,
             truncation_cutoff=store.truncation_cutoff, class_index=store.class_index,
-            direction_set=store.direction_set,
+            workspace=store.render_workspace(), strip_set=store.set_id,
+            direction_set=store.direction_set,  # the shown set, for one-set consumers
             edits=store.edits(), noise_mode=store.noise_mode, strip_index=selected,
             strip_layers=store.layers(selected) if 0 <= selected < len(store) else None,
             preview=store.dragging if preview is None else preview,

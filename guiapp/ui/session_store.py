@@ -1,31 +1,41 @@
-"""The one owner of what the user is looking at: model, seed, truncation, directions, edits.
+"""The one owner of what the image depends on: model, face, latent controls, and the
+workspace of direction sets with every edit (:class:`guiapp.core.workspace.Workspace`).
 
-Widgets read the store and call its setters; the store emits change signals. Slider,
-layer-range and label changes go through a QUndoStack (consecutive moves of one slider
-merge into one undo step), and so does a new set replacing the shown one
-(:meth:`SessionStore.replace_direction_set`), so no run or import loses a named set.
-No torch here: the store only holds plain data.
+Widgets read the store and call its setters; the store emits change signals. The
+direction list shows the selected set (``direction_set``, ``alpha(i)``, ... read that set);
+edits of the other sets stay applied. Every change to the workspace is one undo step
+(:mod:`guiapp.ui.undo_commands`; consecutive moves of one slider merge), so no run,
+import or removal loses a named set. No torch here: the store only holds plain data.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from guiapp.core.seeds import check_seed
-from guiapp.core.types import DirectionSet, Edit, LayerRange, ModelInfo, Session
-from guiapp.ui.undo_commands import ReplaceSet, SetState, SetValue
+from guiapp.core.types import (
+    DirectionSet,
+    Edit,
+    LayerRange,
+    ModelInfo,
+    ProjectedLatent,
+    Session,
+)
+from guiapp.core.workspace import ActiveEdit, Workspace, WorkspaceSession
+from guiapp.ui.undo_commands import WorkspaceChange
 
 DEFAULT_ALPHA_LIMIT = 5.0
 
 
 class SessionStore(QObject):
     model_changed = Signal()
-    directions_changed = Signal()
-    direction_changed = Signal(int)
+    directions_changed = Signal()  # another set is shown (or the shown one was replaced)
+    direction_changed = Signal(int)  # a direction of the shown set changed
+    sets_changed = Signal()  # the list of sets, their names or the selected set changed
+    edits_changed = Signal()  # an edit of any set (or a label an edit shows) changed
     view_changed = Signal()
     selection_changed = Signal(int)
     image_inputs_changed = Signal()
@@ -37,31 +47,50 @@ class SessionStore(QObject):
         self.model_ref: str | None = None
         self.model_info: ModelInfo | None = None
         self.seed = 0
+        self.latent: ProjectedLatent | None = None  # the face, when a latent replaces the seed
         self.truncation = 1.0
         self.truncation_cutoff: int | None = None  # truncate only the first N layers
         self.class_index = 0  # the class a conditional generator draws
         self.noise_mode = "const"
-        self.direction_set: DirectionSet | None = None
-        self._alphas: list[float] = []
-        self._layers: list[LayerRange] = []
-        self.selected = -1
+        self.workspace = Workspace()
+        self.selected = -1  # the selected direction (row) of the shown set
+        self._rows: dict[int, int] = {}  # set id -> its selected row, kept while away
         self.undo_stack = QUndoStack(self)
         self.gesture = 0  # slider moves within one gesture (drag) merge into one undo step
         self.dragging = False  # while True, renders are quick previews
 
-    # -- reading ---------------------------------------------------------------------------
+    # -- reading the shown set ---------------------------------------------------------------
     @property
     def num_ws(self) -> int:
         return self.model_info.num_ws if self.model_info else 1
 
+    @property
+    def set_id(self) -> int | None:
+        """The id of the shown set (None: no set)."""
+        return self.workspace.selected
+
+    @property
+    def direction_set(self) -> DirectionSet | None:
+        named = self.workspace.selected_set
+        return named.directions if named is not None else None
+
     def __len__(self) -> int:
-        return len(self._alphas)
+        ds = self.direction_set
+        return len(ds) if ds is not None else 0
+
+    def _edit(self, index: int) -> Edit | None:
+        sid = self.set_id
+        return None if sid is None else self.workspace.edit_of(sid, index)
 
     def alpha(self, index: int) -> float:
-        return self._alphas[index]
+        edit = self._edit(index)
+        return edit.alpha if edit is not None else 0.0
 
     def layers(self, index: int) -> LayerRange:
-        return self._layers[index]
+        edit = self._edit(index)
+        if edit is not None and edit.layers is not None:
+            return edit.layers
+        return self.default_layers(index)
 
     def label(self, index: int) -> str:
         assert self.direction_set is not None
@@ -92,86 +121,82 @@ class SessionStore(QObject):
         return f"1 unit = a step of length {d.unit_scale:.3g} along a unit vector in {space}"
 
     def edits(self) -> tuple[Edit, ...]:
-        """The edits that move the image: every direction with a non-zero alpha."""
-        return tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas) if a != 0)
+        """The shown set's edits that move the image, each on its layer range."""
+        return tuple(Edit(i, self.alpha(i), self.layers(i)) for i in self._moved())
 
-    def to_session(self) -> Session:
+    def _moved(self) -> list[int]:
+        sid = self.set_id
+        if sid is None:
+            return []
+        return sorted(e.direction_index for e in self.workspace.edits_for(sid) if e.alpha)
+
+    def active_edits(self) -> tuple[ActiveEdit, ...]:
+        """Every edit that moves the image, of every set (the "active edits" summary)."""
+        return self.workspace.active_edits()
+
+    def render_workspace(self) -> Workspace:
+        """The workspace as the renderer takes it: each edit on its layer range (the
+        direction's default where the user chose none)."""
+        ws = self.workspace
+        edits = []
+        for e in ws.edits:
+            if e.edit.alpha == 0:
+                continue
+            d = ws.get(e.set_id).directions.direction(e.edit.direction_index)
+            layers = e.edit.layers or self._fitting(d.default_layers)
+            edits.append(replace(e, edit=replace(e.edit, layers=layers)))
+        return replace(ws, edits=tuple(edits))
+
+    def to_session(self) -> WorkspaceSession:
         self.commit_requested.emit()  # a name typed without Enter is saved too
-        edits = tuple(Edit(i, a, self._layers[i]) for i, a in enumerate(self._alphas))
-        return Session(self.model_ref or "", self.seed, self.truncation, self.noise_mode,
-                       self.direction_set, edits, self.truncation_cutoff, self.class_index)
+        face = self.latent if self.latent is not None else self.seed
+        return WorkspaceSession(self.model_ref or "", face, self.truncation,
+                                self.noise_mode, self.workspace, self.truncation_cutoff,
+                                self.class_index)
 
-    # -- model, directions, view -------------------------------------------------------------
+    def has_work(self) -> bool:
+        """True when some set has a label or a moved alpha (typing included)."""
+        self.commit_requested.emit()
+        ws = self.workspace
+        return bool(ws.active_edits()) or any(
+            d.label for s in ws.sets for d in s.directions.directions)
+
+    # -- model, view -------------------------------------------------------------------------
     def set_model(self, ref: str, info: ModelInfo) -> None:
-        """Switch model; directions that cannot apply to it (other latent size) are dropped."""
+        """Switch model; sets that cannot apply to it (other latent size) are dropped, and
+        layer ranges it does not have fall back to the direction's default."""
         old_num_ws = self.num_ws
         self.model_ref, self.model_info = ref, info
         if self.class_index >= max(info.c_dim, 1):
             self.class_index = 0
         if self.truncation_cutoff is not None and self.truncation_cutoff >= info.num_ws:
             self.truncation_cutoff = None
-        ds = self.direction_set
-        latent_dim = info.w_dim if info.w_dim is not None else info.z_dim
+        dim = info.w_dim if info.w_dim is not None else info.z_dim
         space = "z" if info.w_dim is None else "w"
-        if ds is not None and (ds.dim != latent_dim or ds.space != space):
-            self.set_direction_set(None)
-        else:
-            if info.num_ws != old_num_ws:
-                self.undo_stack.clear()  # stored layer ranges may not fit the new model
-            self._layers = [lr if lr.stop <= info.num_ws else LayerRange.all(info.num_ws)
-                            for lr in self._layers]
+        ws = self.workspace
+        for named in ws.sets:
+            if named.directions.dim != dim or named.directions.space != space:
+                ws = ws.remove_set(named.set_id)
+        fitted = tuple(e if e.edit.layers is None or e.edit.layers.stop <= info.num_ws
+                       else replace(e, edit=replace(e.edit, layers=None)) for e in ws.edits)
+        ws = replace(ws, edits=tuple(e for e in fitted if e.edit.alpha or e.edit.layers))
+        if ws != self.workspace or info.num_ws != old_num_ws:
+            self.undo_stack.clear()  # stored steps may not fit the new model
+            self._show(ws, "sets", None, -1)
         self.model_changed.emit()
-        self.image_inputs_changed.emit()
-
-    def set_direction_set(self, ds: DirectionSet | None,
-                          edits: tuple[Edit, ...] = ()) -> None:
-        """Show a new set: alphas 0 and default layers, unless ``edits`` restore them.
-        Not undoable (it starts a new history): a set that replaces the user's work goes
-        through :meth:`replace_direction_set`."""
-        self._show_state(self._fresh_state(ds, edits))
-        self.undo_stack.clear()
-
-    def replace_direction_set(self, ds: DirectionSet | None, text: str = "new directions",
-                              edits: tuple[Edit, ...] = ()) -> None:
-        """Show ``ds`` as one undo step: Ctrl+Z brings back the set shown before, with its
-        labels, alphas, layer ranges and selection; redo shows ``ds`` again."""
-        self.undo_stack.push(ReplaceSet(self, self.state(), self._fresh_state(ds, edits), text))
-
-    def state(self) -> SetState:
-        """The shown set with everything the user did to it."""
-        return SetState(self.direction_set, tuple(self._alphas), tuple(self._layers),
-                        self.selected)
-
-    def has_work(self) -> bool:
-        """True when the shown set has a label or a moved alpha (typing included)."""
-        self.commit_requested.emit()
-        return self.state().has_work()
-
-    def _fresh_state(self, ds: DirectionSet | None, edits: tuple[Edit, ...]) -> SetState:
-        k = len(ds) if ds is not None else 0
-        alphas = [0.0] * k
-        defaults = ds.directions if ds is not None else ()
-        layers = [self._fitting(d.default_layers) for d in defaults]
-        for e in edits:
-            if 0 <= e.direction_index < k:
-                alphas[e.direction_index] = e.alpha
-                if e.layers is not None and e.layers.stop <= self.num_ws:
-                    layers[e.direction_index] = e.layers
-        return SetState(ds, tuple(alphas), tuple(layers), 0 if k else -1)
-
-    def _show_state(self, state: SetState) -> None:
-        self.set_dragging(False)  # a held slider's row is about to go: no release will come
-        self.direction_set = state.direction_set
-        self._alphas, self._layers = list(state.alphas), list(state.layers)
-        self.selected = state.selected
-        self.directions_changed.emit()
-        self.selection_changed.emit(self.selected)
         self.image_inputs_changed.emit()
 
     def set_seed(self, seed: int) -> None:
         seed = check_seed(seed)  # 0 .. SEED_MAX; Next / Previous wrap with step_seed
-        if seed != self.seed:
-            self.seed = seed
+        if seed != self.seed or self.latent is not None:
+            self.seed, self.latent = seed, None
+            self.view_changed.emit()
+            self.image_inputs_changed.emit()
+
+    def set_latent(self, latent: ProjectedLatent | None) -> None:
+        """Edit the face given by ``latent`` (a projected photo) instead of the seed's."""
+        if latent is not self.latent:
+            self.latent = latent
             self.view_changed.emit()
             self.image_inputs_changed.emit()
 
@@ -203,16 +228,9 @@ class SessionStore(QObject):
     def select(self, index: int) -> None:
         if index != self.selected and -1 <= index < len(self):
             self.selected = index
+            if self.set_id is not None:
+                self._rows[self.set_id] = index
             self.selection_changed.emit(index)
-
-    def apply_session(self, session: Session) -> None:
-        self.seed, self.truncation = session.seed, session.truncation
-        self.truncation_cutoff = session.truncation_cutoff
-        classes = self.model_info.c_dim if self.model_info else 0
-        self.class_index = session.class_index if session.class_index < max(classes, 1) else 0
-        self.noise_mode = session.noise_mode
-        self.view_changed.emit()
-        self.set_direction_set(session.direction_set, session.edits)
 
     def set_dragging(self, dragging: bool) -> None:
         """A slider that changes the image was pressed (True) or released (False); the
@@ -221,24 +239,113 @@ class SessionStore(QObject):
             self.dragging = dragging
             self.dragging_changed.emit(dragging)
 
-    # -- undoable edits ----------------------------------------------------------------------
-    def end_gesture(self) -> None:
-        """Close the current drag or typing gesture: the next change is a new undo step."""
-        self.gesture += 1
+    # -- whole workspaces (not undoable: a new history) ----------------------------------------
+    def set_workspace(self, ws: Workspace) -> None:
+        self._show(ws, "sets", None, -1)
+        self.undo_stack.clear()
+
+    def set_direction_set(self, ds: DirectionSet | None, edits: tuple[Edit, ...] = ()) -> None:
+        """A workspace of ``ds`` alone, with ``edits`` (a new history)."""
+        self.set_workspace(Workspace.single(ds, self._fitting_edits(edits, ds)))
+
+    def apply_session(self, session: WorkspaceSession | Session) -> None:
+        """Show ``session`` (a one-set v1 :class:`Session` too); a new undo history."""
+        if isinstance(session, Session):
+            session = WorkspaceSession.from_session(session)
+        if session.seed is not None:
+            self.seed = session.seed
+        self.latent = session.latent
+        self.truncation = session.truncation
+        self.truncation_cutoff = session.truncation_cutoff
+        classes = self.model_info.c_dim if self.model_info else 0
+        self.class_index = session.class_index if session.class_index < max(classes, 1) else 0
+        self.noise_mode = session.noise_mode
+        self.view_changed.emit()
+        self.set_workspace(session.workspace)
+
+    def _fitting_edits(self, edits: tuple[Edit, ...], ds: DirectionSet | None) -> list[Edit]:
+        k = len(ds) if ds is not None else 0
+        return [Edit(e.direction_index, e.alpha, e.layers if e.layers is not None
+                     and e.layers.stop <= self.num_ws else None)
+                for e in edits if 0 <= e.direction_index < k and (e.alpha or e.layers)]
+
+    # -- undoable changes --------------------------------------------------------------------
+    def _push(self, new: Workspace, text: str, kind: str = "sets", set_id: int | None = None,
+              index: int = -1) -> None:
+        if new != self.workspace or kind == "sets":
+            self.undo_stack.push(WorkspaceChange(self, self.workspace, new, text, kind,
+                                                 set_id, index))
+
+    def add_set(self, ds: DirectionSet, name: str | None = None,
+                text: str = "new directions") -> int:
+        """Add ``ds`` as a new set, shown at once; returns its id (one undo step)."""
+        self.commit_requested.emit()
+        new, set_id = self.workspace.add_set(ds, name, num_ws=self.num_ws)
+        self._push(new, text)
+        return set_id
+
+    def select_set(self, set_id: int | None) -> None:
+        """Show another set (navigation, not an undo step)."""
+        if set_id != self.set_id:
+            self.commit_requested.emit()
+            self._show(self.workspace.select(set_id), "sets", None, -1)
+
+    def rename_set(self, set_id: int, name: str) -> None:
+        self._push(self.workspace.rename_set(set_id, name), f"rename set {set_id}")
+
+    def duplicate_set(self, set_id: int) -> int:
+        new, new_id = self.workspace.duplicate_set(set_id)
+        self._push(new, f"duplicate set {set_id}")
+        return new_id
+
+    def remove_set(self, set_id: int) -> None:
+        self.commit_requested.emit()
+        self._push(self.workspace.remove_set(set_id), f"remove set {set_id}")
+
+    def replace_set_directions(self, set_id: int, ds: DirectionSet, text: str) -> None:
+        """Set ``set_id``'s directions swapped for ``ds`` (labels transferred, ...)."""
+        self._push(self.workspace.replace_directions(set_id, ds), text)
 
     def set_alpha(self, index: int, alpha: float) -> None:
-        if alpha != self._alphas[index]:
-            self.undo_stack.push(SetValue(self, "alpha", index, self._alphas[index], alpha))
+        self.set_edit(self._shown_id(), index, alpha)
+
+    def set_edit(self, set_id: int, index: int, alpha: float) -> None:
+        """Direction ``index`` of set ``set_id`` (shown or not) at ``alpha``."""
+        old = self.workspace.edit_of(set_id, index)
+        layers = old.layers if old is not None else None
+        new = self.workspace.set_edit(set_id, index, float(alpha), layers)
+        self._push(new, f"alpha of direction {index}", "alpha", set_id, index)
+
+    def clear_edits(self) -> None:
+        """Every alpha of every set back to 0 (layer ranges stay)."""
+        ws = self.workspace
+        kept = tuple(replace(e, edit=replace(e.edit, alpha=0.0)) for e in ws.edits
+                     if e.edit.layers is not None)
+        self._push(replace(ws, edits=kept), "clear every edit")
 
     def set_layers(self, index: int, layers: LayerRange) -> None:
         layers.check(self.num_ws)
-        if layers != self._layers[index]:
-            self.undo_stack.push(SetValue(self, "layers", index, self._layers[index], layers))
+        if layers != self.layers(index):
+            sid = self._shown_id()
+            keep = None if layers == self.default_layers(index) else layers
+            new = self.workspace.set_edit(sid, index, self.alpha(index), keep)
+            self._push(new, f"layers of direction {index}", "layers", sid, index)
 
     def set_label(self, index: int, label: str) -> None:
         label = label.strip()
         if label != self.label(index):
-            self.undo_stack.push(SetValue(self, "label", index, self.label(index), label))
+            sid = self._shown_id()
+            self._push(self.workspace.with_label(sid, index, label),
+                       f"label of direction {index}", "label", sid, index)
+
+    def _shown_id(self) -> int:
+        if self.set_id is None:
+            raise IndexError("no direction set is shown")
+        return self.set_id
+
+    def end_gesture(self) -> None:
+        """Close the current drag or typing gesture: the next change is a new undo step."""
+        self.gesture += 1
 
     def reset(self, index: int) -> None:
         self.undo_stack.beginMacro(f"reset direction {index}")
@@ -247,30 +354,39 @@ class SessionStore(QObject):
         self.undo_stack.endMacro()
 
     def reset_all(self) -> None:
-        self.undo_stack.beginMacro("reset all")
-        for i in range(len(self)):
-            self.reset(i)
-        self.undo_stack.endMacro()
+        """The shown set's alphas to 0 and layer ranges to their defaults (one step)."""
+        if self.set_id is not None:
+            self.end_gesture()
+            self._push(self.workspace.clear_edits(self.set_id), "reset all")
 
-    def _apply(self, kind: str, index: int, value: Any) -> None:
-        if kind == "alpha":
-            self._alphas[index] = float(value)
-        elif kind == "layers":
-            self._layers[index] = value
-        else:
-            assert self.direction_set is not None
-            self.direction_set = self.direction_set.with_label(index, value)
-        self.direction_changed.emit(index)
+    def _show(self, ws: Workspace, kind: str, set_id: int | None, index: int) -> None:
+        """Make ``ws`` the workspace and say what changed (undo steps call this)."""
+        old, self.workspace = self.workspace, ws
+        old_ds, new_ds = old.selected_set, ws.selected_set
+        switched = kind == "sets" or old.selected != ws.selected or (
+            old_ds is not None and new_ds is not None
+            and len(old_ds.directions) != len(new_ds.directions))
+        if switched:
+            self.set_dragging(False)  # a held slider's row may go: no release will come
+            k = len(self)
+            row = self._rows.get(ws.selected, 0) if ws.selected is not None else -1
+            self.selected = min(row, k - 1) if k else -1
+            self.directions_changed.emit()
+            self.selection_changed.emit(self.selected)
+            self.sets_changed.emit()
+        elif set_id == ws.selected and index >= 0:
+            self.direction_changed.emit(index)
+        self.edits_changed.emit()
         if kind != "label":
             self.image_inputs_changed.emit()
 
     def labelled_direction_set(self) -> DirectionSet | None:
-        """The set as exported: labels typed by the user and the current layer ranges as
-        each direction's default."""
+        """The shown set as exported: labels typed by the user and the current layer
+        ranges as each direction's default."""
         self.commit_requested.emit()
         ds = self.direction_set
         if ds is None:
             return None
-        dirs = tuple(replace(d, default_layers=self._layers[i])
+        dirs = tuple(replace(d, default_layers=self.layers(i))
                      for i, d in enumerate(ds.directions))
         return replace(ds, directions=dirs)

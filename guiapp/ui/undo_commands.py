@@ -1,79 +1,58 @@
-"""The session store's undo steps: one direction's value, or the whole direction set.
+"""The session store's undo steps: snapshots of the workspace, before and after.
 
-Every change the user can lose goes through the store's QUndoStack: a slider, a layer
-range or a label (``SetValue``), and a new set replacing the shown one (``ReplaceSet``:
-a method's result or an imported file), so Ctrl+Z after a run brings the named set back
-with its alphas, layers and selection, and redo shows the new one again.
+Every change the user can lose goes through the store's QUndoStack as one
+``WorkspaceChange``: a slider, a layer range, a label, a set added by a run or an import,
+renamed, duplicated or removed, labels transferred. The workspace is frozen plain data,
+so a step holds the two workspaces and undo shows the old one (which also selects the
+set that changed, so the user sees what came back). Consecutive moves of one slider in
+one gesture merge into one step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
 
-from guiapp.core.types import DirectionSet, LayerRange
-
-if TYPE_CHECKING:
-    from guiapp.ui.session_store import SessionStore
+from guiapp.core.workspace import Workspace
 
 
-@dataclass(frozen=True)
-class SetState:
-    """Everything the direction list shows: the set (with its labels), each direction's
-    alpha and layer range, and the selected row."""
+class ShowsWorkspace(Protocol):
+    """What a step needs of the store (kept narrow: the store imports this module)."""
 
-    direction_set: DirectionSet | None
-    alphas: tuple[float, ...]
-    layers: tuple[LayerRange, ...]
-    selected: int
+    gesture: int
 
-    def has_work(self) -> bool:
-        """True when losing this state would lose something the user did: a label typed
-        or an alpha moved."""
-        ds = self.direction_set
-        named = ds is not None and any(d.label for d in ds.directions)
-        return named or any(a != 0 for a in self.alphas)
+    def _show(self, workspace: Workspace, kind: str, set_id: int | None,
+              index: int) -> None: ...
 
 
-class SetValue(QUndoCommand):
-    """Undoable change of one direction's alpha, layers or label."""
+_IDS = {"alpha": 1, "layers": 2}  # the kinds that merge within a gesture
 
-    _ids: ClassVar[dict[str, int]] = {"alpha": 1, "layers": 2, "label": 3}
 
-    def __init__(self, store: SessionStore, kind: str, index: int, old: Any, new: Any) -> None:
-        super().__init__(f"{kind} of direction {index}")
-        self.store, self.kind, self.index, self.old, self.new = store, kind, index, old, new
+class WorkspaceChange(QUndoCommand):
+    """Undoable swap of the store's workspace. ``kind``: "alpha", "layers", "label" (one
+    direction ``index`` of set ``set_id`` changed) or "sets" (anything else)."""
+
+    def __init__(self, store: ShowsWorkspace, old: Workspace, new: Workspace, text: str,
+                 kind: str = "sets", set_id: int | None = None, index: int = -1) -> None:
+        super().__init__(text)
+        self.store, self.old, self.new = store, old, new
+        self.kind, self.set_id, self.index = kind, set_id, index
         self.gesture = store.gesture
 
     def id(self) -> int:
-        return self._ids[self.kind]
+        return _IDS.get(self.kind, -1)
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        mergeable = (isinstance(other, SetValue) and other.kind == self.kind != "label"
-                     and other.index == self.index and other.gesture == self.gesture)
-        if not mergeable:
+        key: Any = (self.kind, self.set_id, self.index, self.gesture)
+        if not isinstance(other, WorkspaceChange) or key != (
+                other.kind, other.set_id, other.index, other.gesture):
             return False
         self.new = other.new
         return True
 
     def redo(self) -> None:
-        self.store._apply(self.kind, self.index, self.new)
+        self.store._show(self.new, self.kind, self.set_id, self.index)
 
     def undo(self) -> None:
-        self.store._apply(self.kind, self.index, self.old)
-
-
-class ReplaceSet(QUndoCommand):
-    """Undoable swap of the whole shown set: ``old`` comes back on undo, ``new`` on redo."""
-
-    def __init__(self, store: SessionStore, old: SetState, new: SetState, text: str) -> None:
-        super().__init__(text)
-        self.store, self.old, self.new = store, old, new
-
-    def redo(self) -> None:
-        self.store._show_state(self.new)
-
-    def undo(self) -> None:
-        self.store._show_state(self.old)
+        self.store._show(self.old, self.kind, self.set_id, self.index)
