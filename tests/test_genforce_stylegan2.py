@@ -1,58 +1,19 @@
 """genforce's StyleGAN2 ``.pth`` (SeFa's model zoo format) opens as our StyleGAN2 network
 and gives the same images as the same weights in NVIDIA's TensorFlow pickle.
 
-The genforce file is written from the TF variables as genforce's ``stylegan2_converter.py``
-does (its ``pth_to_tf_var_mapping`` names; dense/style weights permuted (1, 0), convs
-(3, 2, 0, 1), the rest as stored)."""
+The genforce file is written by :mod:`genforce_stylegan2_fixtures`."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from genforce_stylegan2_fixtures import genforce_state_dict
 from stylegan_fixtures import random_generator, tiny_config
-from tf_fixtures import mapping_variables, synthesis_variables, write_tf_pickle
+from tf_fixtures import write_tf_pickle
 
 from guiapp.core.models.base import ModelLoadError
 from guiapp.core.models.registry import load_model
-
-
-def genforce_state_dict(net) -> dict[str, torch.Tensor]:
-    """The ``generator_smooth`` state dict genforce's converter writes for ``net``."""
-    tf = {f"mapping/{k}": v for k, v in mapping_variables(net)}
-    tf |= {f"synthesis/{k}": v for k, v in synthesis_variables(net)}
-    tf["dlatent_avg"] = net.mapping.w_avg.numpy()
-    names = {"truncation.w_avg": "dlatent_avg",
-             "synthesis.early_layer.const": "synthesis/4x4/Const/const"}
-    for i in range(net.cfg.mapping_layers):
-        names[f"mapping.dense{i}.weight"] = f"mapping/Dense{i}/weight"
-        names[f"mapping.dense{i}.bias"] = f"mapping/Dense{i}/bias"
-    blocks = int(np.log2(net.cfg.img_resolution)) - 1
-    for b in range(blocks):
-        r = 4 * 2**b
-        layers = [(0, "4x4/Conv")] if b == 0 else [(2 * b - 1, f"{r}x{r}/Conv0_up"),
-                                                 (2 * b, f"{r}x{r}/Conv1")]
-        for i, scope in layers:
-            for ours, theirs in (("weight", "weight"), ("bias", "bias"),
-                                 ("style.weight", "mod_weight"), ("style.bias", "mod_bias"),
-                                 ("noise_strength", "noise_strength")):
-                names[f"synthesis.layer{i}.{ours}"] = f"synthesis/{scope}/{theirs}"
-            names[f"synthesis.layer{i}.noise"] = f"synthesis/noise{i}"
-        for ours, theirs in (("weight", "weight"), ("bias", "bias"),
-                             ("style.weight", "mod_weight"), ("style.bias", "mod_bias")):
-            names[f"synthesis.output{b}.{ours}"] = f"synthesis/{r}x{r}/ToRGB/{theirs}"
-    sd = {}
-    for pth, tf_name in names.items():
-        var = torch.from_numpy(np.array(tf[tf_name], dtype=np.float32))
-        if "weight" in tf_name:
-            var = var.permute(1, 0) if ("Dense" in tf_name or "mod_weight" in tf_name) \
-                else var.permute(3, 2, 0, 1)
-        sd[pth] = var.contiguous()
-    # genforce's resampling kernels are buffers in the state dict too
-    kernel = torch.tensor([1.0, 3, 3, 1])
-    sd["synthesis.upsample.kernel"] = (kernel[:, None] * kernel[None]) / 16
-    return sd
 
 
 @pytest.fixture(scope="module")

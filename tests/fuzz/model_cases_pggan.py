@@ -1,4 +1,8 @@
-"""Hostile and corrupt PGGAN files for the model campaign (:mod:`tests.fuzz.model_cases`).
+"""Hostile and corrupt PGGAN (and genforce StyleGAN2) files for the model campaign
+(:mod:`tests.fuzz.model_cases`).
+
+Quick mode (the CI test) keeps every third setting, array and payload, like the rest of
+the campaign.
 
 Valid files of the three formats (TF pickle fused and not, genforce zip, GAN Dissection
 zip and legacy; the campaign also cuts and flips them), then settings, lod values, hostile
@@ -11,8 +15,10 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
+import genforce_stylegan2_fixtures as gsg
 import numpy as np
 import pggan_fixtures as pg
+import stylegan_fixtures as sg2
 import torch
 
 from tests.fuzz.model_cases_files import torch_bytes
@@ -49,7 +55,7 @@ def tf_cases(w: Any, v: dict[str, np.ndarray]) -> None:
     w.add("valid", "pggan-tf.pkl", _tf_bytes(fresh()), expect_refusal=False)
     w.add("valid", "pggan-tf-unfused.pkl",
           _tf_bytes(pg.tf_snapshot(pg.unfused(v), marker, fused=False)), expect_refusal=False)
-    for key in KWARGS:
+    for key in w.pick(KWARGS):
         for i, value in w.pick(list(enumerate(VALUES))):
             data = fresh()
             _gs(data)["static_kwargs"][key] = value
@@ -59,7 +65,7 @@ def tf_cases(w: Any, v: dict[str, np.ndarray]) -> None:
         data = fresh()
         _set_variable(data, "lod", lod)
         w.add("settings", f"pggan-lod-{i}.pkl", _tf_bytes(data))
-    for name, arr in hostile_arrays().items():
+    for name, arr in w.pick(list(hostile_arrays().items())):
         data = fresh()
         _set_variable(data, "4x4/Conv/weight", arr)
         w.add("numpy", f"pggan-var-{name}.pkl", _tf_bytes(data))
@@ -84,7 +90,7 @@ def tf_cases(w: Any, v: dict[str, np.ndarray]) -> None:
         data = fresh()
         _gs(data)[edit[0]] = edit[1]
         w.add("settings", f"pggan-state-{label}.pkl", _tf_bytes(data))
-    for name, payload in code_payloads(marker).items():
+    for name, payload in w.pick(list(code_payloads(marker).items())):
         data = fresh()
         _gs(data)["static_kwargs"]["resolution"] = payload
         w.add("code", f"pggan-kwarg-{name}.pkl", _tf_bytes(data))
@@ -120,13 +126,41 @@ def state_dict_cases(w: Any, v: dict[str, np.ndarray]) -> None:
     no_out = {k: t for k, t in gd.items() if not k.startswith("output")}
     w.add("settings", "pggan-gandissect-no-output.pth", torch_bytes(no_out))
     w.add("settings", "pggan-gandissect-extra.pth", torch_bytes({**gd, "junk": torch.zeros(1)}))
-    for name, payload in code_payloads(w.sentinel).items():
+    for name, payload in w.pick(list(code_payloads(w.sentinel).items())):
         w.add("code", f"pggan-genforce-{name}.pth",
               torch_bytes({"generator_smooth": {**gf, "lod": payload}}))
 
 
+def genforce_stylegan2_cases(w: Any) -> None:
+    net = sg2.random_generator(sg2.tiny_config(conv_clamp=None), seed=2)
+    sd = gsg.genforce_state_dict(net)
+    w.add("valid", "genforce-stylegan2.pth", torch_bytes({"generator_smooth": sd}),
+          expect_refusal=False)
+    key = "synthesis.layer1.weight"
+    bad = {"shape": torch.zeros(3, 5), "int": sd[key].to(torch.int32), "string": "x",
+           "nan": sd[key] * float("nan"), "zero-stride": torch.zeros(1).expand(2**14, 2**14),
+           "0d": torch.zeros(())}
+    for label, value in bad.items():
+        w.add("storage", f"genforce-stylegan2-{label}.pth",
+              torch_bytes({"generator_smooth": {**sd, key: value}}))
+    drops = {"no-const": "synthesis.early_layer.const", "no-output": "synthesis.output1.",
+             "no-style": "synthesis.layer2.style.", "no-bias": "mapping.dense1.bias"}
+    for label, drop in drops.items():
+        w.add("settings", f"genforce-stylegan2-{label}.pth", torch_bytes(
+            {"generator_smooth": {k: t for k, t in sd.items() if not k.startswith(drop)}}),
+            expect_refusal=None if label == "no-const" else True)
+    many = {**sd, **{f"mapping.dense{i}.weight": torch.zeros(32, 32) for i in range(300)}}
+    w.add("settings", "genforce-stylegan2-300-mapping.pth",
+          torch_bytes({"generator_smooth": many}))
+    for name, payload in w.pick(list(code_payloads(w.sentinel).items())):
+        w.add("code", f"genforce-stylegan2-{name}.pth",
+              torch_bytes({"generator_smooth": {**sd, "truncation.w_avg": payload}}))
+
+
 def pggan_cases(w: Any) -> None:
-    """Every PGGAN case, written by ``w`` (a :class:`tests.fuzz.model_cases.Writer`)."""
+    """Every PGGAN and genforce StyleGAN2 case, written by ``w`` (a
+    :class:`tests.fuzz.model_cases.Writer`)."""
     v = pg.random_variables(seed=3)
     tf_cases(w, v)
     state_dict_cases(w, v)
+    genforce_stylegan2_cases(w)

@@ -50,6 +50,8 @@ def genforce_stylegan2_state(ckpt: Any) -> dict | None:
 
 
 def _array(sd: dict, key: str, ndim: int | None = None) -> np.ndarray:
+    if key not in sd:
+        raise ModelLoadError(f"the genforce StyleGAN2 file has no entry {key!r}")
     value = sd[key]
     if not isinstance(value, torch.Tensor) or not value.is_floating_point():
         raise ModelLoadError(f"genforce StyleGAN2 entry {key!r} is not a floating-point tensor")
