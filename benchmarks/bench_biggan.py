@@ -1,0 +1,251 @@
+"""Benchmark BigGAN-deep on this CPU; prints one JSON object on stdout.
+
+Parts (``--parts``, comma-separated):
+
+- ``image``: BigGAN-deep-256-sized random weights (the published config: 12 blocks,
+  channel width 128, 1000 classes, attention before block 8). One edited image through
+  ``render_image`` (seed -> truncnorm z -> edit on a layer range -> image), p50 over
+  ``--repeats``; the baseline in the same run is the naive reference network of
+  ``tests/biggan_fixtures.py`` (torch's own ``spectral_norm`` modules, the reference's
+  forward) on the same weights and latents.
+- ``preview``: the drag preview: the same edit with the slider moving (a new alpha per
+  request) through ``LiveRenderer`` preview requests, which stop upsampling at the
+  largest preview size that keeps up (every block runs, the last ones at that size); the
+  updates per second it sustains, and the time of each preview size.
+- ``pca``: GANSpace's decomposition on BigGAN-deep-512's ``gen_z`` activations (32 768-D,
+  random weights: 256 -> 32 768 linear of [truncnorm z, class embedding]), K 80: our
+  one-pass streaming estimator vs scikit-learn's ``IncrementalPCA(80, batch_size=160)``
+  (GANSpace's IPCAEstimator), fitted batch by batch on the same activations; the top-10
+  principal-angle cosines between them and against the exact PCA (from the N x N Gram
+  matrix); and the peak memory of the streaming estimator at N / 4 and 2 N (each in a
+  fresh process, activations generated batch by batch).
+
+Usage: ``python -m benchmarks.bench_biggan [--parts image,preview,pca] [--repeats R]
+[--pca-samples N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from guiapp.core.models.biggan.adapter import BigGANModel
+from guiapp.core.models.biggan.config import BigGANConfig
+from guiapp.core.models.biggan.weights import reference_shapes
+
+DEEP_256 = BigGANConfig(
+    output_dim=256, layers=((False, 16, 16), (True, 16, 16), (False, 16, 16), (True, 16, 8),
+                            (False, 8, 8), (True, 8, 8), (False, 8, 8), (True, 8, 4),
+                            (False, 4, 4), (True, 4, 2), (False, 2, 2), (True, 2, 1)))
+TOP = 10
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def random_state_dict(cfg: BigGANConfig, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Reference-named random weights of ``cfg``'s shapes (u, v from power iterations)."""
+    gen = torch.Generator().manual_seed(seed)
+    sd = {}
+    for key, shape in reference_shapes(cfg).items():
+        if key.endswith("running_vars"):
+            t = torch.rand(shape, generator=gen) + 0.5
+        elif key.endswith(("weight_u", "weight_v")):
+            t = torch.nn.functional.normalize(torch.randn(shape, generator=gen), dim=0)
+        elif key.endswith("gamma"):
+            t = torch.full(shape, 0.5)
+        else:
+            t = torch.randn(shape, generator=gen) * (0.1 if "bias" in key else 1.0)
+        sd[key] = t
+    for key in [k for k in sd if k.endswith(".weight_orig")]:  # power iterations, as trained
+        name = key[: -len(".weight_orig")]
+        w = sd[key].reshape(sd[key].shape[0], -1)
+        u = sd[f"{name}.weight_u"]
+        for _ in range(3):
+            v = torch.nn.functional.normalize(w.T @ u, dim=0)
+            u = torch.nn.functional.normalize(w @ v, dim=0)
+        sd[f"{name}.weight_u"], sd[f"{name}.weight_v"] = u, v
+    return sd
+
+
+def p50(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def bench_image(repeats: int) -> dict[str, Any]:
+    from guiapp.core.methods import sefa
+    from guiapp.core.render import render_image
+    from guiapp.core.types import Edit, LayerRange
+    from tests.biggan_fixtures import NaiveBigGAN, reference_noise
+
+    sd = random_state_dict(DEEP_256)
+    model = BigGANModel(sd, DEEP_256, "deep-256-random", "")
+    ds = sefa.discover(model, sefa.Params(k=5, layers=LayerRange(3, 7)))
+    edits = [Edit(0, 2.0, LayerRange(3, 7))]
+    ours = []
+    with torch.inference_mode():
+        for i in range(repeats):
+            t = time.perf_counter()
+            render_image(model, i, 0.4, ds, edits, class_index=207)
+            ours.append(time.perf_counter() - t)
+    cfg = {"num_classes": 1000, "class_embed_dim": 128, "z_dim": 128, "channel_width": 128,
+           "layers": [list(b) for b in DEEP_256.layers], "attention_layer_position": 8,
+           "eps": 1e-4, "n_stats": 51}
+    naive = NaiveBigGAN(cfg)
+    naive.load_state_dict(sd)  # strict: the reference's names and shapes
+    naive.eval().requires_grad_(False)
+    base = []
+    with torch.inference_mode():
+        for i in range(repeats):
+            t = time.perf_counter()
+            z = torch.from_numpy(reference_noise(i, 128, 0.4))
+            naive([z] * 13, 207, 0.4)
+            base.append(time.perf_counter() - t)
+    return {"edited_image_p50_s": p50(ours), "naive_reference_p50_s": p50(base),
+            "speedup": p50(base) / p50(ours), "repeats": repeats}
+
+
+def bench_preview(repeats: int) -> dict[str, Any]:
+    from guiapp.core.edits import apply_edits
+    from guiapp.core.methods import sefa
+    from guiapp.core.render import base_latents
+    from guiapp.core.types import Edit, LayerRange
+
+    model = BigGANModel(random_state_dict(DEEP_256), DEEP_256, "deep-256-random", "")
+    ds = sefa.discover(model, sefa.Params(k=5, layers=LayerRange(3, 7)))
+    base = base_latents(model, 1, 0.4, class_index=207)
+    per_stop: dict[int, float] = {}
+    with torch.inference_mode():
+        for stop in model.preview_resolutions():
+            times = []
+            for i in range(max(3, repeats)):
+                ws = apply_edits(base, ds, [Edit(0, 0.1 * i, LayerRange(3, 7))])
+                t = time.perf_counter()
+                model.synthesize_preview(ws, stop)
+                times.append(time.perf_counter() - t)
+            per_stop[stop] = p50(times)
+    fitting = [r for r, s in per_stop.items() if s <= 0.1]
+    return {"preview_p50_s": {str(r): s for r, s in per_stop.items()},
+            "preview_gflop": {str(r): round(preview_flops(DEEP_256, r) / 1e9, 2)
+                              for r in per_stop},
+            "largest_preview_at_10_per_s": max(fitting) if fitting else None,
+            "updates_per_s_at_that_size": 1 / per_stop[max(fitting)] if fitting else None}
+
+
+def preview_flops(cfg: BigGANConfig, stop: int) -> float:
+    """Multiply-adds x 2 of the convolutions of a preview that stops upsampling at ``stop``."""
+    ch, res, total = cfg.channel_width, 4, 0.0
+    for up, a, b in cfg.layers:
+        cin, cout = ch * a, ch * b
+        mid = cin // 4
+        out = res * 2 if up and res < stop else res
+        total += 2 * (cin * mid * res**2 + 2 * 9 * mid * mid * out**2 + mid * cout * out**2)
+        res = out
+    return total + 2 * 9 * ch * 3 * res**2
+
+
+def gen_z_batches(n: int, batch: int, seed: int = 0):
+    """BigGAN-deep-512's gen_z activations (32 768-D) for truncnorm z and class 207."""
+    from guiapp.core.models.biggan.classes import truncated_noise
+
+    gen = torch.Generator().manual_seed(seed)
+    weight = torch.randn(32_768, 256, generator=gen) / 16
+    bias = torch.randn(32_768, generator=gen) * 0.1
+    embed = torch.randn(128, generator=gen)
+    for start in range(0, n, batch):
+        b = min(batch, n - start)
+        z = torch.from_numpy(truncated_noise(b, 128, seed + start)).float()
+        yield torch.addmm(bias, torch.cat([z, embed.expand(b, -1)], 1), weight.T)
+
+
+def subspace_cosines(a: np.ndarray, b: np.ndarray) -> list[float]:
+    qa = np.linalg.qr(np.asarray(a, np.float64).T)[0]
+    qb = np.linalg.qr(np.asarray(b, np.float64).T)[0]
+    return [float(c) for c in np.linalg.svd(qa.T @ qb, compute_uv=False)]
+
+
+def bench_pca(n: int) -> dict[str, Any]:
+    from sklearn.decomposition import IncrementalPCA
+
+    from guiapp.core.methods.streaming_pca import streaming_pca
+
+    k, batch = 80, 160
+    data = torch.cat(list(gen_z_batches(n, 500)))
+    log(f"pca: {n} activations of {data.shape[1]}")
+    t = time.perf_counter()
+    ours = streaming_pca(data.split(500), data.shape[1], k, seed=0)
+    ours_s = time.perf_counter() - t
+    ipca = IncrementalPCA(k, batch_size=batch)
+    array = data.numpy()
+    t = time.perf_counter()
+    for start in range(0, n, batch):
+        ipca.partial_fit(array[start : start + batch])
+    ipca_s = time.perf_counter() - t
+    exact = _exact_top(data, TOP)
+    memory = {str(m): _child_peak_mb(m) for m in (n // 4, 2 * n)}
+    return {"samples": n, "dim": int(data.shape[1]), "k": k, "streaming_s": ours_s,
+            "ipca_s": ipca_s, "speedup": ipca_s / ours_s,
+            "top10_cosines_streaming_vs_ipca": subspace_cosines(ours.components[:TOP],
+                                                                ipca.components_[:TOP]),
+            "top10_cosines_streaming_vs_exact": subspace_cosines(ours.components[:TOP], exact),
+            "top10_cosines_ipca_vs_exact": subspace_cosines(ipca.components_[:TOP], exact),
+            "streaming_peak_rss_mb_by_n": memory}
+
+
+def _exact_top(data: torch.Tensor, k: int) -> np.ndarray:
+    """The exact top-``k`` principal directions, through the (N, N) Gram matrix."""
+    centred = data.double() - data.double().mean(0)
+    values, vectors = torch.linalg.eigh(centred @ centred.T)
+    top = vectors[:, -k:].flip(1)
+    return (centred.T @ top / values[-k:].flip(0).sqrt()).T.numpy()
+
+
+def _child_peak_mb(n: int) -> float:
+    code = ("import resource, torch; from benchmarks.bench_biggan import gen_z_batches; "
+            "from guiapp.core.methods.streaming_pca import streaming_pca; "
+            f"streaming_pca(gen_z_batches({n}, 500), 32768, 80); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="image,preview,pca")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--pca-samples", type=int, default=4000)
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {"machine": platform.processor() or platform.machine(),
+                              "threads": torch.get_num_threads(),
+                              "load_average_at_start": os.getloadavg()}
+    parts = args.parts.split(",")
+    if "image" in parts:
+        log("image")
+        result["image"] = bench_image(args.repeats)
+    if "preview" in parts:
+        log("preview")
+        result["preview"] = bench_preview(args.repeats)
+    if "pca" in parts:
+        log("pca")
+        result["pca"] = bench_pca(args.pca_samples)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["load_average_at_end"] = os.getloadavg()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
