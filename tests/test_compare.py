@@ -142,3 +142,24 @@ def test_the_metrics_table_is_the_one_measure_on_the_same_seeds():
     token.cancel()
     with pytest.raises(Cancelled):
         metrics_table(model, [("SeFa", sefa)], seeds=4, count=2, cancel=token)
+
+
+def test_a_table_recomputed_with_one_more_set_measures_only_that_set():
+    model = load_model("builtin:dcgan-digiface")
+    first = random_directions(model, 2, seed=11)
+    second = random_directions(model, 2, seed=12)
+    calls = []
+    real = model.synthesize
+
+    def counting(ws, noise_mode="const"):
+        calls.append(ws.shape[0])
+        return real(ws, noise_mode)
+
+    model.synthesize = counting  # the real generator, counted
+    before = metrics_table(model, [("a", first)], seeds=[5, 6, 7], count=2)
+    n_first = len(calls)
+    assert n_first == 1 + 2 * 2  # unedited + 2 directions of "a" and of the baseline
+    again = metrics_table(model, [("a", first), ("b", second)], seeds=[5, 6, 7], count=2)
+    assert len(calls) - n_first == 1 + 2  # only "b" is measured
+    assert again[0].metrics == before[0].metrics and again[2].metrics == before[1].metrics
+    assert again[1].metrics == measure(model, second, [5, 6, 7], count=2)

@@ -4,12 +4,17 @@ distinctness / consistency figures of :mod:`guiapp.core.direction_metrics`.
 
 The unedited images of the seeds are synthesized once per batch and shared by every set,
 so a table of several sets costs one synthesis per seed and direction, plus one per seed.
+Results are kept per set (its sha256, the model, seeds, count and step) for the process's
+life, up to :data:`CACHE_SIZE` sets: a table recomputed after one more run measures only
+the new set (and the random baseline once).
 Each direction moves every seed ``step`` latent units (``Edit(k, step / unit_scale)``), as
 :func:`guiapp.core.direction_metrics.measure` does; the figures equal its own.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,6 +34,33 @@ from guiapp.core.edits import apply_edits, check_compatible
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
 from guiapp.core.types import Direction, DirectionSet, Edit
+
+CACHE_SIZE = 32
+_cache: OrderedDict[tuple, SetEffects] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _key(model: GeneratorModel, ds: DirectionSet, seeds: Sequence[int], count: int,
+         step: float, batch: int) -> tuple:
+    from guiapp.core.image_metadata import direction_set_sha256
+
+    return (model.model_id, str(model.device), getattr(model, "class_index", None),
+            direction_set_sha256(ds), tuple(seeds), count, float(step), batch)
+
+
+def _cached(key: tuple) -> SetEffects | None:
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    return None
+
+
+def _remember(key: tuple, effects: SetEffects) -> None:
+    with _cache_lock:
+        _cache[key] = effects
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +150,23 @@ def set_effects(
         if not all(np.isfinite(u) and u > 0 for u in scales):
             raise ValueError(f"unit scales must be positive numbers, not {scales}")
         counts.append(len(scales))
-    checkpoint = Checkpoint(progress, cancel)
+    keys = [_key(model, ds, seeds, k, step, batch) for ds, k in zip(sets, counts, strict=True)]
+    known = [_cached(key) for key in keys]
+    todo = [n for n, hit in enumerate(known) if hit is None]
+    fresh = _measure(model, [sets[n] for n in todo], [counts[n] for n in todo], seeds, step,
+                     batch, Checkpoint(progress, cancel)) if todo else []
+    for n, effects in zip(todo, fresh, strict=True):
+        _remember(keys[n], effects)
+        known[n] = effects
+    if not todo:
+        Checkpoint(progress, cancel)(1.0, "Measured")
+    return [k for k in known if k is not None]
+
+
+def _measure(model: GeneratorModel, sets: Sequence[DirectionSet], counts: Sequence[int],
+             seeds: list[int], step: float, batch: int, checkpoint: Checkpoint
+             ) -> list[SetEffects]:
+    """Measure ``sets`` (top ``counts``) on ``seeds``, sharing the unedited images."""
     total = sum(counts) * len(range(0, len(seeds), batch))
     done = 0
     latents = seed_latents(model, seeds)
