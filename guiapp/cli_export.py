@@ -59,8 +59,14 @@ def _batch(text: str) -> int:
     return value
 
 
+def _columns(text: str) -> int:
+    from guiapp.core.batch_export_spec import grid_columns
+
+    return grid_columns(1, parse_index(text, "columns"))
+
+
 def _seed_list(text: str) -> list[int]:
-    from guiapp.core.batch_export import parse_seed_list
+    from guiapp.core.batch_export_spec import parse_seed_list
 
     return parse_seed_list(text)
 
@@ -94,7 +100,7 @@ def add_export_options(p: argparse.ArgumentParser) -> None:
                    help="--animate: keep the other --edit values in every frame (default yes)")
     g.add_argument("--morph-space", choices=MORPH_SPACES, default="z",
                    help="--morph: slerp in z (default) or a straight line in w")
-    g.add_argument("--columns", type=_arg_type(_batch), metavar="N",
+    g.add_argument("--columns", type=_arg_type(_columns), metavar="N",
                    help="--seeds grid: images per row (default: a square)")
     g.add_argument("--batch-size", type=_arg_type(_batch), default=DEFAULT_BATCH, metavar="N",
                    help=f"latents rendered together (default {DEFAULT_BATCH})")
@@ -136,7 +142,7 @@ def run_export(args: argparse.Namespace) -> int | None:
 
     out = args.output
     if mode == "seeds" and "{" in out:
-        from guiapp.core.batch_export import check_pattern
+        from guiapp.core.batch_export_spec import check_pattern
 
         check_pattern(out)
         check_output(Path(out.format(seed=args.seeds[0])), ".png")

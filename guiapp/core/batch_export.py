@@ -15,7 +15,6 @@ fits), empty cells black; its metadata is the first seed's with ``kind: "seeds"`
 from __future__ import annotations
 
 import math
-import string
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from guiapp.core.batch_export_spec import (
+    MAX_GRID_SEEDS,
+    MAX_SEEDS,
+    check_pattern,
+    grid_columns,
+    parse_seed_list,
+    seed_path,
+)
 from guiapp.core.edits import apply_edits, apply_workspace_edits, check_workspace
 from guiapp.core.image_metadata import save_image_png
 from guiapp.core.models.base import GeneratorModel
@@ -32,60 +39,13 @@ from guiapp.core.seeds import check_seed
 from guiapp.core.types import DirectionSet, Edit
 from guiapp.core.workspace import Workspace
 
-MAX_SEEDS = 10_000
-MAX_GRID_SEEDS = 400
 MAX_GRID_PIXELS = 64 * 2**20
 DEFAULT_BATCH = 8
+__all__ = ["MAX_GRID_SEEDS", "MAX_SEEDS", "check_pattern", "export_seed_grid", "export_seeds",
+           "grid_columns", "grid_metadata", "parse_seed_list", "render_seed_grid",
+           "seed_path"]
 Metadata = Callable[[int], dict[str, Any]]
 """``metadata(seed)``: the PNG metadata of that seed's image (build_metadata's dict)."""
-
-
-def parse_seed_list(text: str, limit: int = MAX_SEEDS) -> list[int]:
-    """``"0-99,120,200-210"`` -> the seeds in order without repeats, or ValueError."""
-    seeds: dict[int, None] = {}
-    parts = [p.strip() for p in text.split(",")]
-    if not any(parts):
-        raise ValueError("the seed list is empty; write seeds such as 0-99,120")
-    for part in parts:
-        if not part:
-            raise ValueError(f"seed list {text.strip()[:40]!r} has an empty entry")
-        lo_text, dash, hi_text = part.partition("-")
-        try:
-            lo = int(lo_text)
-            hi = int(hi_text) if dash else lo
-        except ValueError:
-            raise ValueError(f"seed list entry {part[:40]!r} is not a seed or a range "
-                             "FIRST-LAST") from None
-        check_seed(lo), check_seed(hi)
-        if hi < lo:
-            raise ValueError(f"seed range {part!r} runs backwards; write {hi}-{lo}")
-        if hi - lo + 1 <= limit:  # never build a range that is over the limit anyway
-            seeds.update(dict.fromkeys(range(lo, hi + 1)))
-        if hi - lo + 1 > limit or len(seeds) > limit:
-            raise ValueError(f"at most {limit} seeds at a time; the list "
-                             f"{text.strip()[:40]!r} has more")
-    return list(seeds)
-
-
-def check_pattern(pattern: str) -> None:
-    """A folder export's name must hold ``{seed}`` (optionally formatted, ``{seed:04d}``)
-    and no other field, and end in .png; ValueError otherwise."""
-    try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(pattern) if f is not None}
-    except ValueError as exc:
-        raise ValueError(f"output name {pattern!r}: {exc}; use {{seed}} for the seed") from None
-    if fields != {"seed"}:
-        raise ValueError(f"output name {pattern!r} must contain {{seed}} (and no other field)")
-    try:
-        pattern.format(seed=0)
-    except ValueError as exc:
-        raise ValueError(f"output name {pattern!r}: {exc}") from None
-    if Path(pattern).suffix.lower() != ".png":
-        raise ValueError(f"output name {pattern!r} must end in .png")
-
-
-def seed_path(pattern: str, seed: int) -> Path:
-    return Path(pattern.format(seed=seed))
 
 
 def _images(model: GeneratorModel, seeds: Sequence[int], face: dict[str, Any],
@@ -158,15 +118,6 @@ def export_seeds(
             written.append(path)
     checkpoint(1.0, f"Saved {len(written)} images")
     return written
-
-
-def grid_columns(count: int, columns: int | None = None) -> int:
-    """``columns`` (checked) or the smallest square's side that holds ``count`` images."""
-    if columns is None:
-        return max(1, math.ceil(math.sqrt(count)))
-    if not 1 <= columns <= MAX_GRID_SEEDS:
-        raise ValueError(f"a grid has 1 to {MAX_GRID_SEEDS} columns, not {columns}")
-    return columns
 
 
 def render_seed_grid(

@@ -182,7 +182,7 @@ class ExportActions(QObject):
         if opts is None:
             return None
         self.seed_defaults = opts
-        from guiapp.core.batch_export import MAX_GRID_SEEDS, parse_seed_list
+        from guiapp.core.batch_export_spec import MAX_GRID_SEEDS, parse_seed_list
 
         try:
             seeds = parse_seed_list(opts.seeds)
