@@ -220,8 +220,9 @@ def test_every_menu_action_is_exercised_here(qtbot, tmp_path):
               "Next seed", "Previous seed",
               # the workspace's entries (tests/test_window_workspace.py)
               "Clear all edits", "Rename set…", "Duplicate set", "Remove set", "Next set",
-              "Previous set",
-              "Save animation…", "Export seeds…"}  # hook: export (tests/test_window_export.py)
+              "Previous set", "Compare sets",
+              "Save animation…", "Export seeds…",  # hook: export (tests/test_window_export.py)
+              "Open photo…"}  # hook: photos (tests/test_window_photo.py)
     win = MainWindow(settings=AppSettings(tmp_path), offer_restore=False)
     qtbot.addWidget(win)
     assert {action_name(a) for a in all_menu_actions(win)} == tested

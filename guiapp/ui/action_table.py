@@ -40,6 +40,8 @@ class ActionRow:
 
 ACTIONS: tuple[ActionRow, ...] = (
     ActionRow("File", "&Open model…", "open_model_dialog", StandardKey.Open, group="model"),
+    ActionRow("File", "Open p&hoto…", "photos.open_photo", "Ctrl+Shift+P",  # hook: photos
+              group="model", tip="Reproduce a photo with the generator and edit it like a seed"),
     ActionRow("File", "Open &session…", "files.open_session", "Ctrl+Shift+O", group="session"),
     ActionRow("File", "Save s&ession…", "files.save_session", StandardKey.Save,
               group="session"),
@@ -72,6 +74,8 @@ ACTIONS: tuple[ActionRow, ...] = (
               tip="The shown set and its edits go (Ctrl+Z brings them back)"),
 
     ActionRow("View", "Ranking &plot", "set_plot_visible", kind="toggle", checked=True),
+    ActionRow("View", "&Compare sets", "set_compare_visible", "Ctrl+K", kind="toggle",
+              tip="Match the directions of two sets, move labels, measure every set"),
     ActionRow("View", "&Next seed", "step_seed", "Ctrl+Right", args=(1,)),
     ActionRow("View", "&Previous seed", "step_seed", "Ctrl+Left", args=(-1,)),
     ActionRow("View", "Ne&xt set", "sets.step", "Ctrl+PgDown", group="sets", args=(1,)),

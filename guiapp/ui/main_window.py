@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from guiapp.core.models.catalog import DEFAULT_MODEL
 from guiapp.core.seeds import step_seed
+from guiapp.ui.compare_view import CompareView
 from guiapp.ui.direction_list import METHOD_TITLES, DirectionList
 from guiapp.ui.export_actions import ExportActions  # hook: export
 from guiapp.ui.file_actions import FileActions
@@ -31,6 +33,7 @@ from guiapp.ui.jobs import LoadedModel, discover_job, load_model_job
 from guiapp.ui.menus import build_menus
 from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.model_picker import ModelPicker
+from guiapp.ui.photo_actions import PhotoActions  # hook: photos
 from guiapp.ui.ranking_plot import RankingPlot
 from guiapp.ui.render_notice import SlowRenderNotice
 from guiapp.ui.replace_guard import ReplaceGuard
@@ -69,8 +72,17 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         self.files = FileActions(self, self.guard, self)
         self.exports = ExportActions(self)  # hook: export (File → Save animation…, Export seeds…)
+        self.photos = PhotoActions(self)  # hook: photos (File → Open photo…, dropped images)
         self.actions = build_menus(self.menuBar(), self, self)
         self.show_plot_action = self.actions["Ranking plot"]
+        self.compare = CompareView(self)
+        self.compare_dock = QDockWidget("Compare sets", self)
+        self.compare_dock.setObjectName("compare")
+        self.compare_dock.setWidget(self.compare)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.compare_dock)
+        self.compare_dock.hide()
+        self.compare_dock.visibilityChanged.connect(
+            lambda _v: self.actions["Compare sets"].setChecked(self.compare_dock.isVisible()))
         self._connect()
         if geometry := self.settings.geometry():
             self.restoreGeometry(geometry)
@@ -296,6 +308,9 @@ class MainWindow(QMainWindow):
 
     def set_plot_visible(self, visible: bool) -> None:
         self.plot.setVisible(visible)
+
+    def set_compare_visible(self, visible: bool) -> None:
+        self.compare_dock.setVisible(visible)
 
     def step_seed(self, step: int) -> None:
         """Next (+1) or previous (-1) seed, wrapping at the seed limit."""
