@@ -15,7 +15,8 @@ Prints JSON:
 ``--strip FILE.png`` also writes the README's before/after strip (photo crop,
 reconstruction, two SeFa edits).
 
-    python -m benchmarks.bench_projection [--steps 100,300,1000] [--strip out.png]
+    python -m benchmarks.bench_projection [--dcgan-steps 100,300,1000]
+        [--stylegan-steps ...] [--photo-steps ...] [--strip out.png] [--no-speed]
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def ground_truth_dcgan(steps: list[int]) -> list[dict]:
     return rows
 
 
-def test_stylegan2(resolution: int = 64, channel_base: int = 4096, w_dim: int = 128,
+def stylegan2_generator(resolution: int = 64, channel_base: int = 4096, w_dim: int = 128,
                    mapping_layers: int = 4):
     """A StyleGAN2 with random weights (the tests' generator, larger), loaded like a file;
     ``channel_base=16384, w_dim=512, mapping_layers=8`` at 256 px is the size of NVIDIA's
@@ -87,7 +88,9 @@ def test_stylegan2(resolution: int = 64, channel_base: int = 4096, w_dim: int = 
 
 
 def ground_truth_stylegan(steps: list[int]) -> list[dict]:
-    model = test_stylegan2()
+    if not steps:
+        return []
+    model = stylegan2_generator(resolution=32, channel_base=2048)
     z = torch.from_numpy(model.sample_z(1, 5)).float()
     with torch.no_grad():
         ws = model.map(z)
@@ -112,15 +115,17 @@ def astronaut_target(model) -> np.ndarray:
     return crop_square(rgb, box, model.resolution)
 
 
-def photo(steps: list[int]) -> list[dict]:
+def photo(steps: list[int]) -> tuple[list[dict], tuple | None]:
+    """The astronaut's figures at each step count, and (model, target, last result)."""
     model = load_model(REF)
     target = astronaut_target(model)
-    rows = []
+    rows, last = [], None
     for n in steps:
         result, seconds = _timed(model, target, ProjectionSettings(steps=n))
         rows.append(_log({"photo": "astronaut (face crop)", "model": "builtin dcgan (z)",
                           **_figures(result, seconds)}))
-    return rows
+        last = (model, target, result)
+    return rows, last
 
 
 def _per_step(fn, repeats: int) -> float:
@@ -147,7 +152,7 @@ def speed(repeats: int) -> dict:
            "builtin_projection_s_per_step": round(_per_step(full, repeats), 4)}
     out["builtin_ratio"] = round(out["builtin_projection_s_per_step"]
                                  / out["builtin_generator_only_s_per_step"], 2)
-    big = test_stylegan2(resolution=256, channel_base=16384, w_dim=512, mapping_layers=8)
+    big = stylegan2_generator(resolution=256, channel_base=16384, w_dim=512, mapping_layers=8)
     w = big.w_avg[None, None].repeat(1, big.num_ws, 1).clone().requires_grad_(True)
     big_loss = ReconstructionLoss(np.zeros((256, 256, 3), np.uint8))
 
@@ -158,45 +163,51 @@ def speed(repeats: int) -> dict:
     return out
 
 
-def write_strip(path: str, steps: int) -> dict:
-    """Photo crop | reconstruction | two SeFa edits of it, side by side."""
+def write_strip(path: str, model, target, result) -> dict:
+    """Photo crop | reconstruction | two SeFa edits of it, side by side (3x, nearest)."""
     from guiapp.core.io import save_png
     from guiapp.core.methods import run_method
     from guiapp.core.render import render_request
     from guiapp.core.types import Edit, RenderRequest
 
-    model = load_model(REF)
-    target = astronaut_target(model)
-    result = project(model, target, ProjectionSettings(steps=steps))
     ds = run_method(model, "sefa", {"k": 8})
     tiles = [target, result.image]
     for index, alpha in ((0, 3.0), (1, -3.0)):
         req = RenderRequest(latent=result.latent, direction_set=ds,
                             edits=(Edit(index, alpha),))
         tiles.append(render_request(model, req))
-    strip = np.concatenate(tiles, axis=1)
-    strip = strip.repeat(3, axis=0).repeat(3, axis=1)
+    strip = np.concatenate(tiles, axis=1).repeat(3, axis=0).repeat(3, axis=1)
     save_png(path, strip, {"what": "photo, reconstruction, SeFa 0 +3, SeFa 1 -3"})
-    return {"strip": path, "steps": steps, "psnr_db": round(result.psnr, 2)}
+    return {"strip": path, "steps": result.steps_done, "psnr_db": round(result.psnr, 2)}
+
+
+def _steps(text: str) -> list[int]:
+    return [int(s) for s in text.split(",") if s]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", default="100,300,1000")
+    parser.add_argument("--dcgan-steps", default="100,300,1000",
+                        help="ground truth on the built-in model ('' skips)")
+    parser.add_argument("--stylegan-steps", default="100,300,1000",
+                        help="ground truth on the StyleGAN2 test generator ('' skips)")
+    parser.add_argument("--photo-steps", default="100,300,1000",
+                        help="the astronaut photo ('' skips)")
     parser.add_argument("--repeats", type=int, default=20, help="steps timed for speed")
-    parser.add_argument("--strip", help="write the README's before/after strip here")
-    parser.add_argument("--only", choices=("speed", "strip"), help="run just that part")
+    parser.add_argument("--no-speed", dest="speed", action="store_false")
+    parser.add_argument("--strip", help="write the README's before/after strip here (from "
+                        "the photo's last projection)")
     args = parser.parse_args()
-    steps = [int(s) for s in args.steps.split(",")]
     report: dict = {"machine": platform.processor() or platform.machine(),
                     "threads": torch.get_num_threads()}
-    if args.only != "strip":
+    if args.speed:
         report["speed"] = _log(speed(args.repeats))
-    if args.only is None:
-        report["ground_truth"] = ground_truth_dcgan(steps) + ground_truth_stylegan(steps)
-        report["photo"] = photo(steps)
-    if args.strip:
-        report["strip"] = write_strip(args.strip, 300)
+    report["ground_truth"] = (ground_truth_dcgan(_steps(args.dcgan_steps))
+                              + ground_truth_stylegan(_steps(args.stylegan_steps)))
+    rows, last = photo(_steps(args.photo_steps))
+    report["photo"] = rows
+    if args.strip and last is not None:
+        report["strip"] = write_strip(args.strip, *last)
     print(json.dumps(report, indent=2))
 
 

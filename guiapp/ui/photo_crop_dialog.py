@@ -127,9 +127,6 @@ class CropDialog(QDialog):
         for spin, top in ((self._x, width), (self._y, height), (self._size, min(width, height))):
             spin.setRange(0, top)
         self._size.setMinimum(8)
-        row = QWidget()
-        row_layout = QFormLayout(row)
-        row_layout.setContentsMargins(0, 0, 0, 0)
         form.addRow("Left (px)", self._x)
         form.addRow("Top (px)", self._y)
         form.addRow("Size (px)", self._size)
