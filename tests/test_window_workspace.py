@@ -171,3 +171,34 @@ def test_clear_all_edits_from_the_menu(two_sets, qtbot):
     np.testing.assert_array_equal(two_sets.last_result.image, two_sets.last_result.original)
     menu_action(two_sets, "Undo").trigger()
     assert len(two_sets.store.active_edits()) == 2
+
+
+def test_a_format_1_session_opens_as_one_set(window, qtbot, tmp_path, monkeypatch):
+    """A session as guiapp 0.x wrote it (format 1, one set, literal JSON) opens in the
+    window as a one-set workspace with its label, edits and selected row."""
+    import json
+
+    from guiapp.core.direction_meta import direction_set_meta
+    from guiapp.core.methods import run_method
+
+    ds = run_method(window.loaded.model, "sefa", {"k": 4}).with_label(2, "glasses")
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({
+        "format": "guiapp.session", "version": 1, "app_version": "0.9.0",
+        "model_ref": "builtin:dcgan-digiface", "model_sha256": ds.model_id, "seed": 17,
+        "truncation": 0.7, "truncation_cutoff": None, "class_index": 0, "noise_mode": "const",
+        "direction_set": {"vectors": ds.vectors.tolist(), "scores": ds.scores.tolist(),
+                          "meta": direction_set_meta(ds)},
+        "edits": [{"index": 2, "alpha": 1.25, "layers": None},
+                  {"index": 0, "alpha": -0.5, "layers": None}],
+        "extra": {"selected": 2}}))
+    answer_dialogs(window, monkeypatch, open_=path)
+    menu_action(window, "Open session…").trigger()
+    store = window.store
+    assert len(store.workspace) == 1 and store.seed == 17, window.last_error
+    assert store.label(2) == "glasses" and store.selected == 2
+    assert (store.alpha(2), store.alpha(0)) == (1.25, -0.5)
+    assert window.sets.names() == ["SeFa  (4)"]
+    qtbot.waitUntil(lambda: settled(window) and window.last_result.request.seed == 17,
+                    timeout=30_000)
+    np.testing.assert_array_equal(window.last_result.image, core_image(window))
