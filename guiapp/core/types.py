@@ -296,3 +296,4 @@ class ModelInfo:
     num_ws: int
     model_id: str
     c_dim: int = 0
+    class_names: tuple[str, ...] = ()  # hook: biggan (names of the c_dim classes, in order)
