@@ -108,10 +108,10 @@ def ground_truth_stylegan(steps: list[int]) -> list[dict]:
 def astronaut_target(model) -> np.ndarray:
     from skimage import data
 
-    from guiapp.core.photo_crop import crop_square, suggest_box
+    from guiapp.core.photo_crop import crop_square, crop_style, suggest_box
 
     rgb = data.astronaut()
-    box, _ = suggest_box(rgb, faces=True)
+    box, _ = suggest_box(rgb, faces=True, style=crop_style(model.name))
     return crop_square(rgb, box, model.resolution)
 
 

@@ -76,7 +76,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     from guiapp.core.latent_files import save_latent
     from guiapp.core.models.registry import load_model
     from guiapp.core.photo import open_photo
-    from guiapp.core.photo_crop import check_box, crop_square, suggest_box
+    from guiapp.core.photo_crop import check_box, crop_square, crop_style, suggest_box
     from guiapp.core.projection import ProjectionSettings, project
 
     out = Path(args.output)
@@ -94,7 +94,8 @@ def cmd_project(args: argparse.Namespace) -> int:
     )
     space = settings.resolved_space(model)  # refuse z on StyleGAN etc. before any work
     if args.crop is None:
-        box, how = suggest_box(photo.rgb, faces=model.c_dim == 0)
+        box, how = suggest_box(photo.rgb, faces=model.c_dim == 0,
+                               style=crop_style(model.name))
     target = crop_square(photo.rgb, box, model.resolution)
     print(f"projecting the {how} crop {box[0]},{box[1]},{box[2]} of {photo.name} "
           f"({width}x{height}) into {space}, {args.steps} steps")

@@ -17,6 +17,7 @@ from guiapp.core.photo_crop import (
     centre_box,
     check_box,
     crop_square,
+    crop_style,
     detect_faces,
     parse_box,
     suggest_box,
@@ -122,6 +123,9 @@ def test_the_face_is_found_and_framed_like_ffhq():
     assert 1.8 * fs <= side <= 2.6 * fs
     assert x <= fx and y <= fy and x + side >= fx + fs and y + side >= fy + fs
     assert min(x, y) >= 0 and max(x, y) + side <= 512
+    (tx, ty, tight), _ = suggest_box(rgb, faces=True, style="tight")
+    assert fs <= tight < side and tx <= fx and ty <= fy  # DigiFace-like: the face fills it
+    assert crop_style("dcgan-digiface") == "tight" and crop_style("stylegan2-ffhq") == "ffhq"
     coffee = data.coffee()
     assert suggest_box(coffee, faces=True) == (centre_box(600, 400), "centre")
     assert suggest_box(rgb, faces=False) == ((0, 0, 512), "centre")

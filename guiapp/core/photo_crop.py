@@ -1,8 +1,9 @@
 """Choose and cut the square of a photo that the generator will reproduce.
 
 Face models were trained on aligned crops (FFHQ: the face centred, about half the side, a
-margin of hair and neck around it), so for them the face found by scikit-image's LBP
-frontal-face cascade (it ships with scikit-image: no download) is enlarged to such a crop.
+margin of hair and neck around it; DigiFace-1M: the face filling the frame), so for them
+the face found by scikit-image's LBP frontal-face cascade (it ships with scikit-image: no
+download) is enlarged to such a crop.
 Other models, or a photo without a detectable face, get the largest centred square.
 A box is ``(x, y, size)`` in photo pixels, always inside the photo.
 """
@@ -14,11 +15,12 @@ from PIL import Image
 
 Box = tuple[int, int, int]
 
-FACE_CROP_SCALE = 2.2
-"""Crop side over the detector's box side: the detector frames eyebrows to mouth."""
-FACE_CROP_SHIFT = 0.12
-"""The crop centre sits this fraction of the box side below the box centre (chin, not
-forehead: FFHQ crops centre between the eyes and the mouth)."""
+FACE_CROPS = {"ffhq": (2.2, 0.12), "tight": (1.4, 0.05)}
+"""(crop side over the detector's box side, shift of the centre below the box centre in box
+sides). The detector frames eyebrows to mouth; FFHQ's crops keep hair and neck and centre
+between the eyes and the mouth; "tight" crops, as DigiFace-1M's (the built-in model's
+training set), let the face fill the frame."""
+TIGHT_CROP_MODELS = frozenset({"dcgan-digiface"})
 DETECT_SIDE = 384
 """Photos are searched at this size at most (the cascade is slow on large images)."""
 
@@ -95,23 +97,30 @@ def detect_faces(rgb: np.ndarray) -> list[Box]:
     return sorted(boxes, key=lambda b: -b[2])
 
 
-def face_box(rgb: np.ndarray) -> Box | None:
-    """The FFHQ-like square around the largest face in ``rgb``, or None without a face."""
+def crop_style(model_name: str) -> str:
+    """How a face model's training images were cropped: "tight" or "ffhq"."""
+    return "tight" if model_name in TIGHT_CROP_MODELS else "ffhq"
+
+
+def face_box(rgb: np.ndarray, style: str = "ffhq") -> Box | None:
+    """The square around the largest face in ``rgb`` cropped in ``style`` (see
+    :data:`FACE_CROPS`), or None without a face."""
     faces = detect_faces(rgb)
     if not faces:
         return None
     x, y, side = faces[0]
-    crop = round(side * FACE_CROP_SCALE)
+    scale, shift = FACE_CROPS[style]
+    crop = round(side * scale)
     cx = x + side / 2
-    cy = y + side / 2 + FACE_CROP_SHIFT * side
+    cy = y + side / 2 + shift * side
     height, width = rgb.shape[:2]
     return fit_box((round(cx - crop / 2), round(cy - crop / 2), crop), width, height)
 
 
-def suggest_box(rgb: np.ndarray, faces: bool) -> tuple[Box, str]:
+def suggest_box(rgb: np.ndarray, faces: bool, style: str = "ffhq") -> tuple[Box, str]:
     """The crop to offer first and how it was found ("face" or "centre")."""
     if faces:
-        box = face_box(rgb)
+        box = face_box(rgb, style)
         if box is not None:
             return box, "face"
     return centre_box(rgb.shape[1], rgb.shape[0]), "centre"

@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject
 from guiapp.ui.photo_crop_dialog import CropDialog, ProjectOptions
 from guiapp.ui.projection_view import ProjectionView
 
-if TYPE_CHECKING:
-    from guiapp.ui.main_window import MainWindow
+if TYPE_CHECKING:  # hook: window interface (the window's parts never import the window)
+    from guiapp.ui.workspace_host import WindowHost as MainWindow
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif")
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
@@ -79,7 +79,7 @@ class PhotoActions(QObject):
     def open_photo_file(self, path: str) -> int | None:
         """Open, crop and project the photo at ``path``; the projection's task id."""
         from guiapp.core.photo import PhotoError, open_photo
-        from guiapp.core.photo_crop import crop_square, suggest_box
+        from guiapp.core.photo_crop import crop_square, crop_style, suggest_box
 
         window = self.window
         if window.loaded is None:
@@ -88,7 +88,8 @@ class PhotoActions(QObject):
         model = window.loaded.model
         try:
             photo = open_photo(path)
-            box, how = suggest_box(photo.rgb, faces=model.c_dim == 0)
+            box, how = suggest_box(photo.rgb, faces=model.c_dim == 0,
+                                   style=crop_style(model.name))
         except PhotoError as exc:
             window.show_error("Could not open the photo", str(exc),
                               "Choose a JPEG, PNG or TIFF photo of at least 32 x 32 pixels.")
