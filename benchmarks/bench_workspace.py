@@ -63,16 +63,19 @@ def main() -> None:
     requests = {"single": RenderRequest(seed=3, workspace=single),
                 "combined": RenderRequest(seed=3, workspace=combined)}
     times: dict[str, list[float]] = {k: [] for k in requests}
+    cpu: dict[str, list[float]] = {k: [] for k in requests}
     with torch.inference_mode():
         for _ in range(10):  # warm-up
             for req in requests.values():
                 render_request(model, req)
         for _ in range(args.renders):
             for key, req in requests.items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 render_request(model, req)
                 times[key].append(time.perf_counter() - t0)
+                cpu[key].append(time.process_time() - c0)
     single_ms, combined_ms = p50_ms(times["single"]), p50_ms(times["combined"])
+    single_cpu, combined_cpu = p50_ms(cpu["single"]), p50_ms(cpu["combined"])
 
     t0, c0 = time.perf_counter(), time.process_time()
     rows = metrics_table(model, sets, seeds=args.seeds, count=args.count)
@@ -90,7 +93,10 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "combined_vs_single": {"directions": 10, "sets": 3, "single_p50_ms": single_ms,
                                "combined_p50_ms": combined_ms,
-                               "ratio": round(combined_ms / single_ms, 3)},
+                               "ratio": round(combined_ms / single_ms, 3),
+                               "single_cpu_p50_ms": single_cpu,
+                               "combined_cpu_p50_ms": combined_cpu,
+                               "cpu_ratio": round(combined_cpu / single_cpu, 3)},
         "compare_table": {"sets": len(sets), "rows": len(rows), "seeds": args.seeds,
                           "count": args.count, "seconds": round(table_s, 2),
                           "cpu_seconds": round(table_cpu, 2),
