@@ -48,6 +48,7 @@ def is_pggan_tf_data(data: Any) -> bool:
 
 
 def find_gs(data: Any) -> TFNetworkRecord:
+    """``Gs``, the moving-average generator, of the pickled ``(G, D, Gs)`` tuple."""
     if isinstance(data, tuple) and len(data) == 3 and all(
         isinstance(n, TFNetworkRecord) for n in data
     ):
@@ -64,11 +65,12 @@ def _flag(kwargs: dict, key: str) -> bool:
     return bool(value)
 
 
-def _int(kwargs: dict, key: str, default: Any) -> Any:
+def _int(kwargs: dict, key: str, default: int | None) -> int | None:
+    """Setting ``key`` as an int (None stays None)."""
     value = kwargs.get(key, default)
-    if value is None or isinstance(value, bool) or not isinstance(value, int | np.integer):
-        if value is None:
-            return None
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ModelLoadError(f"PGGAN generator setting {key}={shown(value)} is not an integer")
     return int(value)
 
