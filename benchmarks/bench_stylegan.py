@@ -19,7 +19,7 @@ layers) with random weights, built in-process with our classes.
   in the same process: the same model through the reference (pre-optimisation) ops.
 - ``stylegan3``: the same edited-image latency for StyleGAN3-T and -R generators of the
   released configs' sizes (``--sg3-sizes``, default 256 px), with the CPU speed paths of
-  :mod:`stylegan3_fast` and, as the baseline in the same process, without them.
+  ``stylegan3/fast.py`` and, as the baseline in the same process, without them (``fast=False``).
 
 Usage: ``python -m benchmarks.bench_stylegan [--samples N] [--repeats R] [--threads T]
 [--parts sefa,ganspace,latency,stylegan3] [--sg3-sizes 256,1024]``; ``--quick`` runs small sizes.
@@ -48,7 +48,6 @@ from guiapp.core.methods.latent_sampling import sampled_w
 from guiapp.core.methods.pca import exact_pca_streaming
 from guiapp.core.models.stylegan2.adapter import StyleGANModel
 from guiapp.core.models.stylegan2.network import Generator, StyleGAN2Config
-from guiapp.core.models.stylegan3 import fast as stylegan3_fast
 from guiapp.core.models.stylegan3.adapter import StyleGAN3Model
 from guiapp.core.models.stylegan3.network import Generator as StyleGAN3Generator
 from guiapp.core.models.stylegan3.network import StyleGAN3Config
@@ -86,6 +85,15 @@ class ReferenceOps(StyleGANModel):
     ) -> torch.Tensor:
         stop = max(r for r in self.preview_resolutions() if r <= max_resolution)
         return self.net.synthesis(ws, noise_mode=noise_mode, max_resolution=stop, fast=False)
+
+
+class ReferenceOps3(StyleGAN3Model):
+    """The StyleGAN3 baseline: the same network through the reference ops (``fast=False``)."""
+
+    def synthesize(
+        self, ws: torch.Tensor, noise_mode: str = "const", generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        return self.net.synthesis(ws, noise_mode=noise_mode, fast=False)
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
@@ -275,15 +283,12 @@ def bench_stylegan3(resolution: int, repeats: int) -> dict[str, Any]:
         model = stylegan3_model(resolution, kind)
         ds = DirectionSet("sefa", "w", model.model_id, {}, _random_directions(model.w_dim))
         runs = {}
-        for name, enabled in (("fast", True), ("reference", False)):
-            stylegan3_fast.ENABLED = enabled
-            try:
-                renderer = LiveRenderer(model)
-                renderer.render(RenderRequest(1, 0.7, direction_set=ds))
-                log(f"StyleGAN3-{kind} {resolution} px {name}: {repeats} renders")
-                runs[name] = percentiles(_render_times(renderer, ds, repeats, preview=False)[0])
-            finally:
-                stylegan3_fast.ENABLED = True
+        reference = ReferenceOps3(model.net, model.name, model.model_id, "bench", model.w_avg)
+        for name, m in (("fast", model), ("reference", reference)):
+            renderer = LiveRenderer(m)
+            renderer.render(RenderRequest(1, 0.7, direction_set=ds))
+            log(f"StyleGAN3-{kind} {resolution} px {name}: {repeats} renders")
+            runs[name] = percentiles(_render_times(renderer, ds, repeats, preview=False)[0])
         runs["speedup_p50"] = runs["reference"]["p50_ms"] / runs["fast"]["p50_ms"]
         out[kind] = runs
     return out

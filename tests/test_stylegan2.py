@@ -208,5 +208,5 @@ def test_resnet_and_unsupported_architectures():
         ws = net.mapping(torch.randn(2, 32))
         fused = net.synthesis(ws, fused=True)
         torch.testing.assert_close(fused, net.synthesis(ws, fused=False), atol=1e-4, rtol=1e-4)
-    with pytest.raises(ValueError, match="'orig' synthesis architecture"):
-        tiny_config(architecture="orig")
+    with pytest.raises(ValueError, match="'cascade' synthesis architecture"):
+        tiny_config(architecture="cascade")

@@ -15,11 +15,11 @@ from stylegan_fixtures import _nvidia_module_names, hostile_source
 from guiapp.core.edits import apply_edits
 from guiapp.core.methods import ganspace, sefa
 from guiapp.core.models.base import ModelLoadError
-from guiapp.core.models.ops.filtered_lrelu import design_lowpass_filter, filtered_lrelu, upfirdn2d
-from guiapp.core.models.ops.resample import upfirdn2d as upfirdn2d_direct
+from guiapp.core.models.ops.filtered_lrelu import design_lowpass_filter, filtered_lrelu
+from guiapp.core.models.ops.modulated_conv import modulated_conv2d
+from guiapp.core.models.ops.resample import upfirdn2d
 from guiapp.core.models.registry import load_model
 from guiapp.core.models.stylegan2.adapter import StyleGANModel
-from guiapp.core.models.stylegan3.layers import modulated_conv2d
 from guiapp.core.models.stylegan3.network import StyleGAN3Config
 from guiapp.core.types import Direction, DirectionSet, Edit, LayerRange
 
@@ -57,6 +57,20 @@ def test_lowpass_filters_match_scipy_designs():
     assert design_lowpass_filter(1, 2.0, 1.0, 8) is None
 
 
+def upfirdn2d_direct(x, f, up, down, padding, gain):
+    """The definition, step by step: zero insertion, pad or crop, a true 2-D convolution
+    (the flipped filter), keep every ``down``-th sample (a naive reference)."""
+    n, c, h, w = x.shape
+    grid = x.new_zeros(n, c, h, up, w, up)
+    grid[:, :, :, 0, :, 0] = x
+    x = grid.reshape(n, c, h * up, w * up)
+    x0, x1, y0, y1 = padding
+    x = torch.nn.functional.pad(x, [max(x0, 0), max(x1, 0), max(y0, 0), max(y1, 0)])
+    x = x[:, :, max(-y0, 0) : x.shape[2] - max(-y1, 0), max(-x0, 0) : x.shape[3] - max(-x1, 0)]
+    kernel = (f * gain).to(x.dtype).flip([0, 1])[None, None].expand(c, 1, *f.shape)
+    return torch.nn.functional.conv2d(x, kernel, groups=c)[:, :, ::down, ::down]
+
+
 @pytest.mark.parametrize(
     ("up", "down", "padding"),
     [(1, 1, (0, 0, 0, 0)), (2, 1, (9, 8, 9, 8)), (4, 1, (-6, -9, 3, 2)), (1, 2, (0, 0, 0, 0)),
@@ -68,9 +82,10 @@ def test_upfirdn2d_matches_the_direct_definition(up, down, padding):
     x = torch.randn(2, 3, 24, 21, dtype=torch.float64)
     taps = torch.rand(12, dtype=torch.float64)
     for f, f2d in [(taps, torch.outer(taps, taps)), (torch.outer(taps, taps + 1),) * 2]:
-        got = upfirdn2d(x, f, up, down, padding, gain=up * up)
         expected = upfirdn2d_direct(x, f2d, up, down, padding, gain=up * up)
-        torch.testing.assert_close(got, expected, atol=1e-12, rtol=1e-12)
+        for fast in (False, True):
+            got = upfirdn2d(x, f, up, down, padding, gain=up * up, fast=fast)
+            torch.testing.assert_close(got, expected, atol=1e-12, rtol=1e-12)
 
 
 def test_filtered_lrelu_output_size_and_identity_filters():
@@ -87,7 +102,7 @@ def test_fused_and_unfused_modulated_conv_agree(demodulate):
     torch.manual_seed(1)
     x, w, s = torch.randn(3, 8, 6, 6), torch.randn(5, 8, 3, 3), torch.randn(3, 8)
     gain = torch.tensor(0.7)
-    args = {"demodulate": demodulate, "padding": 2, "input_gain": gain}
+    args = {"demodulate": demodulate, "padding": 2, "input_gain": gain, "normalize": True}
     fused = modulated_conv2d(x, w, s, fused=True, **args)
     assert fused.shape == (3, 5, 8, 8)
     torch.testing.assert_close(fused, modulated_conv2d(x, w, s, **args), atol=1e-5, rtol=1e-5)

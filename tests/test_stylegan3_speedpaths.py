@@ -7,9 +7,9 @@ import pytest
 import torch
 from stylegan3_fixtures import random_generator, tiny_config, write_nvidia_pickle
 
+from guiapp.core.models.ops.modulated_conv import modulated_conv2d
 from guiapp.core.models.registry import load_model
 from guiapp.core.models.stylegan3 import fast as stylegan3_fast
-from guiapp.core.models.stylegan3.layers import modulated_conv2d
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,11 @@ def _ws(model, n):
 
 
 @pytest.mark.parametrize("n", [1, 3])  # one image takes the fused convolution, more do not
-def test_fast_paths_render_the_reference_images(wide, winograd_calls, monkeypatch, n):
+def test_fast_paths_render_the_reference_images(wide, winograd_calls, n):
     ws = _ws(wide, n)
     with torch.inference_mode():
         fast = wide.synthesize(ws)
-        monkeypatch.setattr(stylegan3_fast, "ENABLED", False)
-        reference = wide.synthesize(ws)
+        reference = wide.net.synthesis(ws, fast=False)
     assert len(winograd_calls) == 4  # the four 3x3 layers; ToRGB is 1x1
     assert fast.is_contiguous(memory_format=torch.channels_last)
     scale = reference.abs().max().item()
@@ -64,7 +63,8 @@ def test_winograd_convolution_equals_the_modulated_convolution(wide):
     torch.manual_seed(0)
     x, styles = torch.randn(2, 128, 20, 20), torch.randn(2, 128)
     gain = torch.tensor(0.8)
-    expected = modulated_conv2d(x, layer.weight, styles, True, 2, input_gain=gain)
+    expected = modulated_conv2d(x, layer.weight, styles, demodulate=True, padding=2,
+                                input_gain=gain, normalize=True)
     with torch.no_grad():
         got = stylegan3_fast.modulated_conv3x3(layer, x, styles, gain)
     assert got.shape == expected.shape == (2, 128, 22, 22)

@@ -329,6 +329,12 @@ def build_cases(folder: Path, *, cuts: int = 40, flips: int = 40, seed: int = 14
     builtin = find_builtin("builtin:dcgan-digiface")
     assert builtin is not None
     files.safetensors_cases(w, builtin.weights)
+    from tests.fuzz.model_cases_pggan import pggan_cases  # hook: pggan
+
+    pggan_cases(w)  # hook: pggan
+    from tests.fuzz.model_cases_biggan import biggan_cases  # hook: biggan
+
+    biggan_cases(w)  # hook: biggan
     valid = {Path(c.argv[-1]).stem: Path(c.argv[-1]) for c in w.cases if c.family == "valid"}
     files.mutation_cases(w, valid, cuts=cuts, flips=flips, seed=seed)
     files.path_cases(w, valid["stylegan2"], valid["dcgan"])

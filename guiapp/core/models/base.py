@@ -65,6 +65,7 @@ class GeneratorModel(abc.ABC):
             self.num_ws,
             self.model_id,
             self.c_dim,
+            tuple(self.class_names),  # hook: biggan
         )
 
     def sample_z(self, n: int, seed: int) -> np.ndarray:
@@ -86,6 +87,38 @@ class GeneratorModel(abc.ABC):
         if class_index not in (None, 0):
             raise ValueError("this generator is not conditional: it has no classes")
         return self.map(z)
+
+    def map_w(self, z: torch.Tensor) -> torch.Tensor:
+        """(N, z_dim) -> (N, latent_dim): one latent per sample (``map(z)[:, 0]``), for
+        samplers of many; families with a cheaper path override it."""
+        return self.map(z)[:, 0, :]
+
+    # -- classes: conditional generators override these -----------------------------
+    class_names: tuple[str, ...] = ()
+    """Names of the ``c_dim`` classes, in index order (empty: shown as numbers)."""
+
+    @property
+    def class_index(self) -> int:
+        """The class :meth:`map` draws (0 .. c_dim - 1); always 0 when unconditional."""
+        return 0
+
+    @class_index.setter
+    def class_index(self, value: int) -> None:
+        if value != 0:
+            raise ValueError("this generator is not conditional: it has no classes")
+
+    # -- previews: families with cheaper lower-resolution images override these -------
+    def preview_resolutions(self) -> tuple[int, ...]:
+        """Resolutions :meth:`synthesize_preview` can stop at, ascending (just the full one
+        when the network has no cheaper stop)."""
+        return (self.resolution,)
+
+    def synthesize_preview(
+        self, ws: torch.Tensor, max_resolution: int, noise_mode: str = "const"
+    ) -> torch.Tensor:
+        """(N, num_ws, latent_dim) -> (N, 3, r, r), the largest preview resolution
+        ``r <= max_resolution`` (by default the full image)."""
+        return self.synthesize(ws, noise_mode)
 
     @abc.abstractmethod
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:

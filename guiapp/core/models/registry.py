@@ -198,3 +198,5 @@ register_reader("folder", "guiapp.core.models.biggan.reader:read_folder")  # hoo
 register_reader("torch", "guiapp.core.models.biggan.reader:read_state_dict")  # hook: biggan
 register_reader("tf", "guiapp.core.models.pggan:read_tf")  # hook: pggan
 register_reader("torch", "guiapp.core.models.pggan:read_torch")  # hook: pggan
+register_reader(  # hook: genforce stylegan2 (H11c)
+    "torch", "guiapp.core.models.formats.genforce_stylegan2:read_genforce_stylegan2")

@@ -1,0 +1,1 @@
+"""DCGAN: network, adapter and the checks of its guiapp safetensors file."""

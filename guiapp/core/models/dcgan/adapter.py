@@ -48,7 +48,8 @@ class DCGANModel(GeneratorModel):
         self.z_dim = int(convs[0].shape[0])
         self.resolution = 4 * 2 ** (n_conv - 1)
         self.feature_layers = tuple(f"block{i}" for i in range(n_conv - 1))
-        self.net = DCGANNet(convs, biases).eval()
+        # hook: speed (H10a) channels-last convolutions: 1.5x faster on CPU, same pixels
+        self.net = DCGANNet(convs, biases).eval().to(memory_format=torch.channels_last)
         self.device = torch.device("cpu")
 
     def map(self, z: torch.Tensor) -> torch.Tensor:

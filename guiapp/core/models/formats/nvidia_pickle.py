@@ -23,6 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.formats.nvidia_record import (
+    find_generator_record,
+    generator_parts,
+    style_settings,
+)
 from guiapp.core.models.formats.nvidia_stylegan3 import (
     is_stylegan3_record,
     load_stylegan3_record,
@@ -42,17 +47,6 @@ if TYPE_CHECKING:
 FORMAT = "stylegan2-nvidia-pickle"
 
 
-def find_generator_record(data: Any) -> PersistentRecord:
-    """The ``G_ema`` record of a snapshot dict (or ``G`` if there is no ``G_ema``)."""
-    if isinstance(data, PersistentRecord):
-        return data
-    if isinstance(data, dict):
-        for key in ("G_ema", "G"):
-            if isinstance(data.get(key), PersistentRecord):
-                return data[key]
-    raise ModelLoadError("this pickle holds no StyleGAN generator ('G_ema')")
-
-
 def _attr(record: PersistentRecord, key: str, default: Any = None) -> Any:
     return record.state.get(key, default)
 
@@ -65,13 +59,7 @@ def config_from_record(record: PersistentRecord) -> StyleGAN2Config:
     ModelLoadError
         For StyleGAN3 and other networks this module does not build.
     """
-    if record.class_name != "Generator":
-        raise ModelLoadError(f"expected a Generator network, found {record.class_name!r}")
-    try:
-        synthesis = record.modules["synthesis"]
-        mapping = record.modules["mapping"]
-    except KeyError:
-        raise ModelLoadError("the generator record has no mapping/synthesis network") from None
+    synthesis, mapping = generator_parts(record)
     if "input" in synthesis.modules or any(k.startswith("L0_") for k in synthesis.modules):
         raise ModelLoadError("StyleGAN3 is not supported yet")
     try:
@@ -84,16 +72,10 @@ def config_from_record(record: PersistentRecord) -> StyleGAN2Config:
         w_dim = int(_attr(record, "w_dim"))
         layer_features = int(fc0.tensors()["weight"].shape[0])
         return StyleGAN2Config(
-            z_dim=int(_attr(record, "z_dim")),
-            c_dim=int(_attr(record, "c_dim", 0)),
-            w_dim=w_dim,
-            img_resolution=res,
-            img_channels=int(_attr(record, "img_channels", 3)),
+            **style_settings(record, mapping),
             channels=channels,
             architecture=str(_attr(blocks[4], "architecture", "skip")),
             conv_clamp=_attr(first_conv, "conv_clamp"),
-            mapping_layers=int(_attr(mapping, "num_layers")),
-            mapping_lr=float(_attr(fc0, "bias_gain", 0.01)),
             embed_features=None if embed is None else int(embed.tensors()["weight"].shape[0]),
             layer_features=None if layer_features == w_dim else layer_features,
             track_w_avg="w_avg" in (mapping.state.get("_buffers") or {}),
@@ -101,7 +83,7 @@ def config_from_record(record: PersistentRecord) -> StyleGAN2Config:
         )
     except ModelLoadError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise ModelLoadError(f"unexpected StyleGAN2 network record ({exc})") from None
 
 

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.formats.nvidia_record import generator_parts, style_settings
 from guiapp.core.models.formats.restricted_pickle import PersistentRecord
 from guiapp.core.models.formats.weights import check_size, load_weights
 from guiapp.core.models.stylegan3.adapter import StyleGAN3Model
@@ -51,10 +52,8 @@ def config_from_record(record: PersistentRecord) -> StyleGAN3Config:
     ModelLoadError
         When the record is not a StyleGAN3 generator this module can build.
     """
-    if record.class_name != "Generator":
-        raise ModelLoadError(f"expected a Generator network, found {record.class_name!r}")
+    synthesis, mapping = generator_parts(record)
     try:
-        synthesis, mapping = record.modules["synthesis"], record.modules["mapping"]
         # Synthesis kwargs: the synthesis network's own record, else the generator's
         # (which passes them on), else NVIDIA's defaults; plain attributes win.
         kwargs = {**record.init_kwargs, **synthesis.init_kwargs}
@@ -79,16 +78,8 @@ def config_from_record(record: PersistentRecord) -> StyleGAN3Config:
             key: _number(kwargs.get(key, getattr(defaults, key)), kinds.get(key, int))
             for key in _SYNTHESIS_KWARGS
         }
-        fc0 = mapping.modules["fc0"]
-        state = record.state
         return StyleGAN3Config(
-            z_dim=int(state["z_dim"]),
-            c_dim=int(state.get("c_dim", 0)),
-            w_dim=int(state["w_dim"]),
-            img_resolution=int(state["img_resolution"]),
-            img_channels=int(state.get("img_channels", 3)),
-            mapping_layers=int(mapping.state["num_layers"]),
-            mapping_lr=float(fc0.state.get("bias_gain", 0.01)),
+            **style_settings(record, mapping),
             **synth_cfg,
         )
     except ModelLoadError:

@@ -150,6 +150,8 @@ class StyleGANModel(GeneratorModel):
         The ws of the skipped blocks are ignored."""
         stops = [r for r in self.preview_resolutions() if r <= max_resolution]
         stop = stops[-1] if stops else self.preview_resolutions()[0]
+        if stop >= self.resolution:
+            return self.synthesize(ws, noise_mode)
         return self.net.synthesis(ws.to(self.device), noise_mode=noise_mode, max_resolution=stop)
 
     def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:

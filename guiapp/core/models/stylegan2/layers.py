@@ -22,12 +22,14 @@ Parameter and buffer names follow stylegan2-ada-pytorch so its state dicts load 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from guiapp.core.models.ops.resample import conv2d_up2, make_filter
+from guiapp.core.models.ops.modulated_conv import modulated_conv2d
+from guiapp.core.models.ops.resample import make_filter
 from guiapp.core.models.stylegan2.fast import (
     fast_enabled,
     linear_fast,
@@ -141,80 +143,33 @@ class MappingNetwork(nn.Module):
         return x.unsqueeze(1).repeat(1, self.num_ws, 1)
 
 
-def modulated_conv2d(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    styles: torch.Tensor,
-    noise: torch.Tensor | None = None,
-    up: int = 1,
-    padding: int = 0,
-    resample_filter: torch.Tensor | None = None,
-    demodulate: bool = True,
-    fused: bool = False,
-) -> torch.Tensor:
-    """Convolve each sample with ``weight`` modulated by its styles.
+class StyleGenerator(nn.Module):
+    """``synthesis`` (ws -> image) fed by ``mapping`` (z -> ws): the frame StyleGAN2 and
+    StyleGAN3 share (``cfg`` has z_dim, c_dim, w_dim, img_resolution, mapping_layers and
+    mapping_lr; ``mapping_kwargs`` go to :class:`MappingNetwork`)."""
 
-    Parameters
-    ----------
-    x
-        (N, I, H, W) activations.
-    weight
-        (O, I, k, k) shared weight (correlation layout).
-    styles
-        (N, I) per-sample input-channel scales.
-    noise
-        Optional, broadcastable to (N, O, H', W'); added after (de)modulation.
-    up
-        1, or 2 to correlate at twice the resolution with ``resample_filter``.
-    padding
-        Padding (of the upsampled image when ``up == 2``).
-    demodulate
-        Normalise each output channel's modulated weight to unit L2 norm.
-    fused
-        Use one grouped convolution with per-sample weights instead of scaling the
-        activations around a shared convolution; the result is the same.
+    def __init__(self, cfg: Any, synthesis: nn.Module, **mapping_kwargs: Any) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.z_dim, self.c_dim, self.w_dim = cfg.z_dim, cfg.c_dim, cfg.w_dim
+        self.img_resolution = cfg.img_resolution
+        self.synthesis = synthesis
+        self.num_ws = synthesis.num_ws
+        self.mapping = MappingNetwork(
+            cfg.z_dim, cfg.c_dim, cfg.w_dim, self.num_ws, num_layers=cfg.mapping_layers,
+            lr_multiplier=cfg.mapping_lr, **mapping_kwargs,
+        )  # fmt: skip
 
-    Returns
-    -------
-    torch.Tensor
-        (N, O, H', W') with H' = H * up for ``padding == k // 2``.
-    """
-    n = x.shape[0]
-    out_ch, in_ch, kh, kw = weight.shape
-    dcoefs = None
-    if fused:
-        w = weight.unsqueeze(0) * styles.reshape(n, 1, in_ch, 1, 1)  # (N, O, I, k, k)
-        if demodulate:
-            dcoefs = (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # (N, O)
-    elif demodulate:
-        # The same sum over (i, k) of (w_oik * s_ni)^2, without forming the per-sample
-        # weights (N * O * I * k * k floats: 9.7 GB for a batch of 1024 at 512 channels).
-        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).T + 1e-8).rsqrt()
-    if fused:
-        if dcoefs is not None:
-            w = w * dcoefs.reshape(n, out_ch, 1, 1, 1)
-        xg = x.reshape(1, n * in_ch, *x.shape[2:])
-        wg = w.reshape(n * out_ch, in_ch, kh, kw)
-        x = _conv(xg, wg, up, padding, resample_filter, groups=n)
-        x = x.reshape(n, out_ch, *x.shape[2:])
-    else:
-        x = x * styles.reshape(n, in_ch, 1, 1)
-        x = _conv(x, weight, up, padding, resample_filter, groups=1)
-        if dcoefs is not None:
-            x = x * dcoefs.reshape(n, out_ch, 1, 1)
-    if noise is not None:
-        x = x + noise
-    return x
+    def forward(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, noise_mode: str = "const"
+    ) -> torch.Tensor:
+        """(N, z_dim) [, (N, c_dim)] -> (N, C, R, R), without truncation."""
+        return self.synthesis(self.mapping(z, c), noise_mode=noise_mode)
 
 
-def _conv(
-    x: torch.Tensor, w: torch.Tensor, up: int, padding: int, f: torch.Tensor | None, groups: int
-) -> torch.Tensor:
-    if up == 1:
-        return F.conv2d(x, w, padding=padding, groups=groups)
-    if up != 2 or f is None:
-        raise ValueError("only 2x upsampling with a resample filter is supported")
-    return conv2d_up2(x, w, f, padding, groups)
+def check_noise_mode(noise_mode: str) -> None:
+    if noise_mode not in NOISE_MODES:
+        raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}")
 
 
 class SynthesisLayer(nn.Module):
@@ -257,8 +212,7 @@ class SynthesisLayer(nn.Module):
         """(N, I, H, W), (N, w_dim) -> (N, O, H * up, W * up). ``fast``: None takes the fast
         path when autograd records nothing, False forces the reference ops (where ``fused``
         applies)."""
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}")
+        check_noise_mode(noise_mode)
         styles = self.affine(w)
         clamp = None if self.conv_clamp is None else self.conv_clamp * gain
         if fast_enabled(fast, x, styles, self.weight, self.bias):

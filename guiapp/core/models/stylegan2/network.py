@@ -4,11 +4,12 @@ Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN" (CVP
 form trained by stylegan2-ada-pytorch (Karras et al. 2020, "Training Generative Adversarial
 Networks with Limited Data", NeurIPS). Implemented: the mapping network (with optional
 class embedding), a learned 4x4 constant, one synthesis block per resolution (a 2x
-upsampling modulated conv and a modulated conv, each with noise), and two output
-architectures: 'skip' (configs e/f and ADA's default: every block adds its ToRGB output
-to the upsampled RGB image) and 'resnet' (a 1x1 upsampling skip around the block's
-convolutions, ToRGB in the last block only). The 'orig' architecture and float16 blocks
-are not implemented (float16 pickles run in float32).
+upsampling modulated conv and a modulated conv, each with noise), and the three output
+architectures of the official ``SynthesisBlock``: 'skip' (configs e/f and ADA's default:
+every block adds its ToRGB output to the upsampled RGB image), 'resnet' (a 1x1 upsampling
+skip around the block's convolutions, ToRGB in the last block only) and 'orig' (plain
+convolutions, ToRGB in the last block only, no skip summation). Float16 blocks run in
+float32.
 
 ``ws`` index layout (as in the official code): block ``b4`` reads w 0 (conv1) and w 1
 (torgb); every later block reads 2 ws for its convs starting where the previous block's
@@ -30,9 +31,9 @@ from torch import nn
 from guiapp.core.models.formats import limits
 from guiapp.core.models.ops.resample import make_filter, upsample2d
 from guiapp.core.models.stylegan2.fast import fast_enabled, synthesis_fast, upsample2d_fast
-from guiapp.core.models.stylegan2.layers import MappingNetwork, SynthesisLayer, ToRGBLayer
+from guiapp.core.models.stylegan2.layers import StyleGenerator, SynthesisLayer, ToRGBLayer
 
-ARCHITECTURES = ("skip", "resnet")
+ARCHITECTURES = ("orig", "skip", "resnet")
 
 
 @dataclass(frozen=True)
@@ -293,30 +294,11 @@ class SynthesisNetwork(nn.Module):
         return ws.float()
 
 
-class Generator(nn.Module):
+class Generator(StyleGenerator):
     """``mapping`` (z -> ws) and ``synthesis`` (ws -> image) of a StyleGAN2."""
 
     def __init__(self, cfg: StyleGAN2Config) -> None:
-        super().__init__()
-        self.cfg = cfg
-        self.z_dim, self.c_dim, self.w_dim = cfg.z_dim, cfg.c_dim, cfg.w_dim
-        self.img_resolution = cfg.img_resolution
-        self.synthesis = SynthesisNetwork(cfg)
-        self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(
-            cfg.z_dim,
-            cfg.c_dim,
-            cfg.w_dim,
-            self.num_ws,
-            num_layers=cfg.mapping_layers,
-            embed_features=cfg.embed_features,
-            layer_features=cfg.layer_features,
-            lr_multiplier=cfg.mapping_lr,
-            track_w_avg=cfg.track_w_avg,
-        )
-
-    def forward(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, noise_mode: str = "const"
-    ) -> torch.Tensor:
-        """(N, z_dim) [, (N, c_dim)] -> (N, C, R, R), without truncation."""
-        return self.synthesis(self.mapping(z, c), noise_mode=noise_mode)
+        super().__init__(
+            cfg, SynthesisNetwork(cfg), embed_features=cfg.embed_features,
+            layer_features=cfg.layer_features, track_w_avg=cfg.track_w_avg,
+        )  # fmt: skip

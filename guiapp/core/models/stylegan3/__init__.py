@@ -1,0 +1,1 @@
+"""StyleGAN3 (configs T and R): layers, network, CPU fast paths and the adapter."""

@@ -13,10 +13,8 @@ ToRGB's. Feature layers: ``input`` and the layers sampled at up to
 
 from __future__ import annotations
 
-import torch
-
 from guiapp.core.models.stylegan2.adapter import StyleGANModel
-from guiapp.core.models.stylegan2.layers import NOISE_MODES, FullyConnectedLayer
+from guiapp.core.models.stylegan2.layers import FullyConnectedLayer
 from guiapp.core.models.stylegan3.network import Generator
 
 MAX_FEATURE_SAMPLING_RATE = 16
@@ -36,27 +34,9 @@ class StyleGAN3Model(StyleGANModel):
         ]
         return ("input", *small)
 
-    def synthesize(
-        self,
-        ws: torch.Tensor,
-        noise_mode: str = "const",
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """(N, num_ws, w_dim) -> (N, 3, R, R) float32, nominally in [-1, 1] (not clamped).
-        StyleGAN3 has no noise: every ``noise_mode`` gives the same image."""
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}")
-        return self.net.synthesis(ws.to(self.device))
-
     def preview_resolutions(self) -> tuple[int, ...]:
         """Only the full resolution: StyleGAN3 has no per-resolution RGB outputs."""
         return (self.resolution,)
-
-    def synthesize_preview(
-        self, ws: torch.Tensor, max_resolution: int, noise_mode: str = "const"
-    ) -> torch.Tensor:
-        """The full image (see :meth:`preview_resolutions`)."""
-        return self.synthesize(ws, noise_mode)
 
     def style_affines(self) -> list[FullyConnectedLayer]:
         """The affine of each w index: the input's transform, then every layer's style."""

@@ -1,10 +1,10 @@
 """StyleGAN3 on a CPU, faster: channels-last tensors and Winograd convolutions.
 
-- :func:`cpu_channels_last`: oneDNN runs StyleGAN3's depthwise FIR filters 3-4x faster
-  on channels-last tensors, bit for bit the same.
-- :mod:`filtered_lrelu` crops an upsampled image through the transposed convolution's
-  own padding where it can, instead of copying the cropped view (both paths on with
-  :data:`ENABLED`).
+- :func:`~guiapp.core.models.ops.resample.cpu_channels_last`: oneDNN runs StyleGAN3's
+  depthwise FIR filters 3-4x faster on channels-last tensors, bit for bit the same.
+- :func:`~guiapp.core.models.ops.resample.upfirdn2d` crops an upsampled image through the
+  transposed convolution's own padding where it can, instead of copying the cropped view
+  (all three on with the synthesis network's ``fast`` argument, the default).
 - Winograd F(4x4, 3x3) (:mod:`winograd`) for StyleGAN3-T's 3x3 convolutions (padding 2)
   with at least :data:`~stylegan2_fast.WINOGRAD_MIN_CHANNELS` channels, most of a CPU
   render once the filters run channels-last. NVIDIA's modulated convolution (weight and
@@ -31,23 +31,13 @@ from guiapp.core.models.stylegan2.fast import (
     fast_enabled,
 )
 
-ENABLED = True
-"""False runs the reference path (NCHW tensors, direct convolutions): for benchmarks."""
 
-
-def cpu_channels_last(x: torch.Tensor) -> torch.Tensor:
-    """``x`` in channels-last memory format on a CPU (no copy when it already is)."""
-    if not ENABLED or x.device.type != "cpu" or x.ndim != 4:
-        return x
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-def use_winograd(layer: torch.nn.Module, x: torch.Tensor) -> bool:
-    """Whether ``layer``'s convolution of ``x`` runs as Winograd: on a CPU, without
-    autograd, a 3x3 kernel and wide enough channels and image."""
+def use_winograd(layer: torch.nn.Module, x: torch.Tensor, fast: bool = True) -> bool:
+    """Whether ``layer``'s convolution of ``x`` runs as Winograd: ``fast``, on a CPU,
+    without autograd, a 3x3 kernel and wide enough channels and image."""
     out_ch, in_ch, kh, kw = layer.weight.shape
     return (
-        ENABLED
+        fast
         and x.device.type == "cpu"
         and (kh, kw) == (3, 3)
         and min(in_ch, out_ch) >= WINOGRAD_MIN_CHANNELS

@@ -30,10 +30,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from guiapp.core.models.ops.filtered_lrelu import Padding, design_lowpass_filter, filtered_lrelu
+from guiapp.core.models.ops.filtered_lrelu import design_lowpass_filter, filtered_lrelu
+from guiapp.core.models.ops.modulated_conv import modulated_conv2d
+from guiapp.core.models.ops.resample import Padding
 from guiapp.core.models.stylegan2.layers import FullyConnectedLayer
 from guiapp.core.models.stylegan3 import fast as stylegan3_fast
-from guiapp.core.models.stylegan3.fast import cpu_channels_last
 
 
 @dataclass(frozen=True)
@@ -64,62 +65,6 @@ class LayerSpec:
     down_radial: bool
     padding: Padding
     conv_clamp: float | None
-
-
-def modulated_conv2d(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    styles: torch.Tensor,
-    demodulate: bool,
-    padding: int,
-    input_gain: torch.Tensor | None = None,
-    fused: bool = False,
-) -> torch.Tensor:
-    """StyleGAN3's modulated convolution (correlation, like ``F.conv2d``).
-
-    Parameters
-    ----------
-    x
-        (N, I, H, W) activations.
-    weight
-        (O, I, k, k) shared weight.
-    styles
-        (N, I) styles. With ``demodulate``, weight and styles are first scaled to unit RMS
-        (the styles over the whole batch, as NVIDIA does).
-    padding
-        Zero padding on every side.
-    input_gain
-        Scalar (or (N, I)) scale of the input channels, applied after demodulation.
-    fused
-        One grouped convolution with per-sample weights (NVIDIA's form) instead of
-        scaling the activations around one shared convolution; the result is the same.
-
-    Returns
-    -------
-    torch.Tensor
-        (N, O, H + 2 * padding - k + 1, W + 2 * padding - k + 1).
-    """
-    n, in_ch = styles.shape
-    out_ch, _, kh, kw = weight.shape
-    if demodulate:
-        weight = weight * weight.square().mean(dim=[1, 2, 3], keepdim=True).rsqrt()
-        styles = styles * styles.square().mean().rsqrt()
-    scale = styles if input_gain is None else styles * input_gain.expand(n, in_ch)
-    if fused:
-        w = weight.unsqueeze(0) * styles.reshape(n, 1, in_ch, 1, 1)
-        if demodulate:
-            w = w * (w.square().sum(dim=[2, 3, 4], keepdim=True) + 1e-8).rsqrt()
-        if input_gain is not None:
-            w = w * input_gain.expand(n, in_ch).reshape(n, 1, in_ch, 1, 1)
-        x = cpu_channels_last(x.reshape(1, n * in_ch, *x.shape[2:]))
-        x = F.conv2d(x, w.reshape(n * out_ch, in_ch, kh, kw), padding=padding, groups=n)
-        return x.reshape(n, out_ch, *x.shape[2:])
-    x = F.conv2d(cpu_channels_last(x * scale.reshape(n, in_ch, 1, 1)), weight, padding=padding)
-    if demodulate:
-        # sum over (i, k) of (w_oik * s_ni)^2 without forming the per-sample weights.
-        dcoefs = (styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()
-        x = x * dcoefs.reshape(n, out_ch, 1, 1)
-    return x
 
 
 class SynthesisInput(nn.Module):
@@ -192,22 +137,27 @@ class SynthesisLayer(nn.Module):
         self.register_buffer("up_filter", up_filter)
         self.register_buffer("down_filter", down_filter)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, fused: bool = False) -> torch.Tensor:
-        """(N, in_channels, in_size, in_size) -> (N, out_channels, out_size, out_size)."""
+    def forward(
+        self, x: torch.Tensor, w: torch.Tensor, fused: bool = False, fast: bool = True
+    ) -> torch.Tensor:
+        """(N, in_channels, in_size, in_size) -> (N, out_channels, out_size, out_size).
+        ``fast``: the CPU speed paths of :mod:`stylegan3.fast` where they apply; False:
+        the reference ops (NCHW tensors, direct convolutions)."""
         spec = self.spec
         styles = self.affine(w)
         if self.is_torgb:
             styles = styles * (1 / math.sqrt(spec.in_channels * self.conv_kernel**2))
         gain = self.magnitude_ema.rsqrt()
-        if not self.is_torgb and stylegan3_fast.use_winograd(self, x):
+        if not self.is_torgb and stylegan3_fast.use_winograd(self, x, fast):
             x = stylegan3_fast.modulated_conv3x3(self, x, styles, gain)
         else:
             x = modulated_conv2d(
                 x, self.weight, styles, demodulate=not self.is_torgb,
-                padding=self.conv_kernel - 1, input_gain=gain, fused=fused,
+                padding=self.conv_kernel - 1, fused=fused, input_gain=gain, normalize=True,
+                channels_last=fast,
             )  # fmt: skip
         return filtered_lrelu(
             x, self.up_filter, self.down_filter, self.bias, spec.up, spec.down, spec.padding,
             gain=1.0 if self.is_torgb else math.sqrt(2), slope=1.0 if self.is_torgb else 0.2,
-            clamp=spec.conv_clamp,
+            clamp=spec.conv_clamp, fast=fast,
         )  # fmt: skip

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from guiapp.core.models.formats import limits
-from guiapp.core.models.stylegan2.layers import MappingNetwork
+from guiapp.core.models.stylegan2.layers import StyleGenerator, check_noise_mode
 from guiapp.core.models.stylegan3.layers import LayerSpec, SynthesisInput, SynthesisLayer
 
 
@@ -202,19 +202,25 @@ class SynthesisNetwork(nn.Module):
         noise_mode: str = "const",
         fused: bool | None = None,
         generator: torch.Generator | None = None,
+        fast: bool | None = None,
     ) -> torch.Tensor:
         """Images in about [-1, 1] (not clamped). StyleGAN3 has no noise inputs:
-        ``noise_mode`` and ``generator`` are accepted and ignored."""
-        del noise_mode, generator
-        return self._run(ws, None, fused)
+        ``noise_mode`` is checked, and it and ``generator`` are ignored. ``fast``: None or
+        True take the CPU speed paths (:mod:`stylegan3.fast`) where they apply; False
+        runs the reference ops."""
+        check_noise_mode(noise_mode)
+        del generator
+        return self._run(ws, None, fused, fast is not False)
 
-    def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
+    def features(self, ws: torch.Tensor, layer: str, fast: bool | None = None) -> torch.Tensor:
         """(N, C, s, s) output of ``layer``: ``"input"`` or a layer name such as ``"L0_36_512"``."""
         if layer != "input" and layer not in self.layer_names:
             raise ValueError(f"unknown layer {layer!r}")
-        return self._run(ws, layer, None)
+        return self._run(ws, layer, None, fast is not False)
 
-    def _run(self, ws: torch.Tensor, stop: str | None, fused: bool | None) -> torch.Tensor:
+    def _run(
+        self, ws: torch.Tensor, stop: str | None, fused: bool | None, fast: bool
+    ) -> torch.Tensor:
         if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
             raise ValueError(f"ws must be (N, {self.num_ws}, {self.w_dim}), not {tuple(ws.shape)}")
         ws = ws.float()
@@ -223,31 +229,14 @@ class SynthesisNetwork(nn.Module):
         if stop == "input":
             return x
         for i, name in enumerate(self.layer_names):
-            x = getattr(self, name)(x, ws[:, i + 1], fused=fused)
+            x = getattr(self, name)(x, ws[:, i + 1], fused=fused, fast=fast)
             if name == stop:
                 return x
         return x * self.output_scale if self.output_scale != 1 else x
 
 
-class Generator(nn.Module):
+class Generator(StyleGenerator):
     """``mapping`` (z -> ws) and ``synthesis`` (ws -> image) of a StyleGAN3."""
 
     def __init__(self, cfg: StyleGAN3Config) -> None:
-        super().__init__()
-        self.cfg = cfg
-        self.z_dim, self.c_dim, self.w_dim = cfg.z_dim, cfg.c_dim, cfg.w_dim
-        self.img_resolution = cfg.img_resolution
-        self.synthesis = SynthesisNetwork(cfg)
-        self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(
-            cfg.z_dim,
-            cfg.c_dim,
-            cfg.w_dim,
-            self.num_ws,
-            num_layers=cfg.mapping_layers,
-            lr_multiplier=cfg.mapping_lr,
-        )
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """(N, z_dim) [, (N, c_dim)] -> (N, C, R, R), without truncation."""
-        return self.synthesis(self.mapping(z, c))
+        super().__init__(cfg, SynthesisNetwork(cfg))
