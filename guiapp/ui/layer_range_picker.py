@@ -1,9 +1,11 @@
 """Pick which per-layer latents a method works on: a preset or a custom range.
 
 Style-based generators have ``num_ws`` per-layer latents; coarse ones change pose and
-shape, middle ones features, fine ones colour and texture. Single-latent generators have
-one layer, so the picker is disabled and its value is None. Shown inclusive (as a user
-counts layers), returned half-open (as the core stores them).
+shape, middle ones features, fine ones colour and texture (StyleGAN-style presets; the SeFa
+page also offers SeFa's own groups 0-1, 2-5, 6-end). Each preset's tooltip says which
+layers it takes. Single-latent generators have one layer, so the picker is disabled and its
+value is None. Shown inclusive (as a user counts layers), returned half-open (as the core
+stores them).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 from superqt import QLabeledRangeSlider
 
-from guiapp.core.layers import layer_preset
+from guiapp.core.layers import layer_preset, preset_tooltip
 from guiapp.core.types import LayerRange
 
 PRESETS = ("All", "Coarse", "Middle", "Fine", "Custom")
+SEFA_PRESETS = ("SeFa 0-1", "SeFa 2-5", "SeFa 6-end")
+CUSTOM_TIP = "Any range: drag the slider's two ends"
 
 
 class LayerRangePicker(QWidget):
@@ -23,11 +27,13 @@ class LayerRangePicker(QWidget):
 
     changed = Signal()
 
-    def __init__(self, tooltip: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tooltip: str, parent: QWidget | None = None, sefa_groups: bool = False
+    ) -> None:
         super().__init__(parent)
         self._num_ws = 1
         self.preset = QComboBox()
-        self.preset.addItems(PRESETS)
+        self.preset.addItems(PRESETS[:-1] + (SEFA_PRESETS if sefa_groups else ()) + PRESETS[-1:])
         self.preset.setToolTip(tooltip)
         self.slider = QLabeledRangeSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip("Custom layer range, both ends included (layer numbers from 0)")
@@ -47,6 +53,10 @@ class LayerRangePicker(QWidget):
         self.preset.setEnabled(self._num_ws > 1)
         self.slider.setVisible(self._num_ws > 1)  # one latent: nothing to choose
         self.slider.setRange(0, self._num_ws - 1)
+        for i in range(self.preset.count()):
+            name = self.preset.itemText(i)
+            tip = CUSTOM_TIP if name == "Custom" else preset_tooltip(name, self._num_ws)
+            self.preset.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         self._on_preset_text_changed(self.preset.currentText())
 
     def value(self) -> LayerRange | None:

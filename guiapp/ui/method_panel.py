@@ -108,7 +108,8 @@ class MethodPanel(QWidget):
         self.sefa_layers = LayerRangePicker(
             "Which per-layer latents' weights SeFa factorises: coarse "
             "layers change pose and shape, middle ones features, fine ones "
-            "colour and texture"
+            "colour and texture (StyleGAN-style groups; SeFa's own: 0-1, 2-5, 6-end)",
+            sefa_groups=True,
         )
         form = QFormLayout(page)
         form.addRow("Directions (&k):", self._sefa_k)
