@@ -139,8 +139,10 @@ def random_set(info, model_id: str, k: int, seed: int) -> DirectionSet:
 
 def list_switch(app: QApplication, win: MainWindow, rounds: int) -> dict:
     """Seconds from showing another set until it is laid out and painted: in the window
-    (the ranking plot and the image update too), and in a direction list of the window's
-    size on its own store (the list alone)."""
+    (the ranking plot, the set picker and the image update too), and in a direction list of
+    the window's size on its own store (the list alone). "add": a run's set of 100 arrives
+    while a set of 1 is shown; "switch": the set picker goes from one set of 100 to another.
+    (A store without workspaces, before issue 10, replaces the shown set instead.)"""
     from PySide6.QtCore import QCoreApplication, QEvent
 
     from guiapp.ui.direction_list import DirectionList
@@ -162,19 +164,41 @@ def list_switch(app: QApplication, win: MainWindow, rounds: int) -> dict:
             app.processEvents()
             widget.repaint()
 
-        def timed(ds: DirectionSet, target=target, settle=settle) -> float:
+        def timed(change, settle=settle) -> float:
             settle()
             t0 = time.perf_counter()
-            target.replace_direction_set(ds, "bench")
+            change()
             settle()
             return time.perf_counter() - t0
 
-        timed(sets[0])  # warm-up: the first rows of this kind, font metrics, icons
+        if hasattr(target, "add_set"):
+            ids = [target.add_set(ds) for ds in (small, *sets, small)]
+
+            def show(n: int, target=target, ids=ids):  # 0, 3: one direction; 1, 2: 100
+                return lambda: target.select_set(ids[n])
+
+            def add(target=target, ids=ids):
+                target.select_set(ids[0])
+                return lambda: target.add_set(sets[0])
+        else:
+            def show(n: int, target=target):
+                ds = (small, *sets, small)[n]
+                return lambda: target.replace_direction_set(ds, "bench")
+
+            def add(target=target):
+                target.replace_direction_set(small, "bench")
+                return lambda: target.replace_direction_set(sets[0], "bench")
+
+        timed(show(1))  # warm-up: the first rows of this kind, font metrics, icons
+        adds = []
+        for _ in range(rounds):
+            change = add()
+            adds.append(timed(change))
         result[name] = {
-            "add_after_a_1_direction_set": pct([timed(s) for _ in range(rounds)
-                                                for s in (small, sets[0])][1::2]),
-            "switch_between_two_sets": pct([timed(sets[i % 2]) for i in range(2 * rounds)]),
-            "baseline_one_direction_set": pct([timed(small) for _ in range(rounds)])}
+            "add_a_set_while_1_direction_shown": pct(adds),
+            "switch_between_two_sets": pct([timed(show(1 + i % 2)) for i in range(2 * rounds)]),
+            "baseline_switch_between_1_direction_sets": pct(
+                [timed(show(3 * (i % 2))) for i in range(2 * rounds)])}
     alone.close()
     return result
 

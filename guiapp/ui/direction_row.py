@@ -61,6 +61,7 @@ class DirectionRow(QWidget):
         self.store, self.index = store, index
         self._selected = False
         self._shown: dict[str, object] = {}  # what the controls show, by store field
+        self._config: tuple[object, ...] | None = None  # the set-dependent ranges and tips
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setAccessibleName(f"Direction {index}")
 
@@ -171,10 +172,16 @@ class DirectionRow(QWidget):
 
     # -- store -> widget -------------------------------------------------------------------
     def _configure_for_set(self) -> None:
-        """The alpha range and the tooltips, which depend on the direction set."""
-        self._set_alpha_range(self.store.alpha_limit(self.index))
+        """The alpha range and the tooltips, which depend on the direction set (skipped
+        when they are what the row shows already: rows are reused from set to set)."""
         ds = self.store.direction_set
         notes = ds.directions[self.index].notes if ds is not None and self.index < len(ds) else ""
+        limit = self.store.alpha_limit(self.index)
+        config = (limit, self.store.unit_text(self.index), notes)
+        if self._config == config:
+            return
+        self._config = config
+        self._set_alpha_range(limit)
         self.label_edit.setPlaceholderText(name_placeholder(notes))
         self.label_edit.setToolTip(name_tip(notes))  # the note in full
         self.index_label.setToolTip(note_sentence(notes))
@@ -182,6 +189,7 @@ class DirectionRow(QWidget):
 
     def _configure_for_model(self) -> None:
         """Ranges and tooltips, which depend on the model and the direction set."""
+        self._config = None
         self._configure_for_set()
         last = self.store.num_ws - 1
         with QSignalBlocker(self.layer_slider):
@@ -219,6 +227,7 @@ class DirectionRow(QWidget):
             self._shown["alpha"] = alpha
             if abs(alpha) > self.alpha_box.maximum():  # e.g. a session saved with a wider limit
                 self._set_alpha_range(abs(alpha))
+                self._config = None  # the next set shown here gets its own range back
             with QSignalBlocker(self.alpha_slider), QSignalBlocker(self.alpha_box):
                 self.alpha_slider.setValue(round(alpha * ALPHA_STEPS))
                 self.alpha_box.setValue(alpha)
@@ -237,6 +246,7 @@ class DirectionRow(QWidget):
         row when another set is shown, and the ranges, tips and values may all differ."""
         if self.index < len(self.store):
             self._configure_for_set()
+            self._shown.clear()  # typing not entered belonged to the set shown before
             self.refresh()
         self.set_selected(self.store.selected == self.index)
 
