@@ -17,10 +17,11 @@ Parts (``--parts``, comma-separated):
   one-pass streaming estimator vs scikit-learn's ``IncrementalPCA(80, batch_size=160)``
   (GANSpace's IPCAEstimator), fitted batch by batch on the same activations; the top-10
   principal-angle cosines between them and against the exact PCA (from the N x N Gram
-  matrix); and the peak memory of the streaming estimator at N / 4 and 2 N (each in a
-  fresh process, activations generated batch by batch).
+  matrix).
+- ``memory``: the peak memory (VmHWM) of the streaming estimator at N / 4, N and 4 N
+  (``--pca-samples``), each in a fresh process, activations generated batch by batch.
 
-Usage: ``python -m benchmarks.bench_biggan [--parts image,preview,pca] [--repeats R]
+Usage: ``python -m benchmarks.bench_biggan [--parts image,preview,pca,memory] [--repeats R]
 [--pca-samples N]``.
 """
 
@@ -30,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -194,14 +194,12 @@ def bench_pca(n: int) -> dict[str, Any]:
         ipca.partial_fit(array[start : start + batch])
     ipca_s = time.perf_counter() - t
     exact = _exact_top(data, TOP)
-    memory = {str(m): _child_peak_mb(m) for m in (n // 4, 2 * n)}
     return {"samples": n, "dim": int(data.shape[1]), "k": k, "streaming_s": ours_s,
             "ipca_s": ipca_s, "speedup": ipca_s / ours_s,
             "top10_cosines_streaming_vs_ipca": subspace_cosines(ours.components[:TOP],
                                                                 ipca.components_[:TOP]),
             "top10_cosines_streaming_vs_exact": subspace_cosines(ours.components[:TOP], exact),
-            "top10_cosines_ipca_vs_exact": subspace_cosines(ipca.components_[:TOP], exact),
-            "streaming_peak_rss_mb_by_n": memory}
+            "top10_cosines_ipca_vs_exact": subspace_cosines(ipca.components_[:TOP], exact)}
 
 
 def _exact_top(data: torch.Tensor, k: int) -> np.ndarray:
@@ -212,11 +210,23 @@ def _exact_top(data: torch.Tensor, k: int) -> np.ndarray:
     return (centred.T @ top / values[-k:].flip(0).sqrt()).T.numpy()
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), MiB."""
+    with open("/proc/self/status") as fh:
+        line = next(x for x in fh if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def bench_memory(n: int) -> dict[str, float]:
+    """Peak memory of the streaming estimator at N / 4, N and 4 N, each in a fresh process."""
+    return {str(m): _child_peak_mb(m) for m in (n // 4, n, 4 * n)}
+
+
 def _child_peak_mb(n: int) -> float:
-    code = ("import resource, torch; from benchmarks.bench_biggan import gen_z_batches; "
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through exec.
+    code = ("from benchmarks.bench_biggan import gen_z_batches, peak_mb; "
             "from guiapp.core.methods.streaming_pca import streaming_pca; "
-            f"streaming_pca(gen_z_batches({n}, 500), 32768, 80); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+            f"streaming_pca(gen_z_batches({n}, 500), 32768, 80); print(peak_mb())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     return float(out.stdout.strip().splitlines()[-1])
@@ -224,7 +234,7 @@ def _child_peak_mb(n: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--parts", default="image,preview,pca")
+    parser.add_argument("--parts", default="image,preview,pca,memory")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pca-samples", type=int, default=4000)
     args = parser.parse_args(argv)
@@ -241,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     if "pca" in parts:
         log("pca")
         result["pca"] = bench_pca(args.pca_samples)
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "memory" in parts:
+        log("memory")
+        result["streaming_pca_peak_mb_by_n"] = bench_memory(args.pca_samples)
+    result["peak_mb"] = peak_mb()
     result["load_average_at_end"] = os.getloadavg()
     print(json.dumps(result, indent=2))
     return 0

@@ -50,7 +50,7 @@ class SketchAccumulator:
         x = x - self.shift
         self.product += (x.T @ (x @ self._omega32)).double()
         self.column_sum += x.sum(0).double()
-        self.square_sum += float(x.double().square().sum())
+        self.square_sum += float(torch.linalg.vector_norm(x, dim=1).double().square().sum())
         self.n += x.shape[0]
 
 
