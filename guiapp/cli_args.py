@@ -100,6 +100,14 @@ class SetEdit:
     edit: Edit
     text: str
 
+    @property
+    def alpha(self) -> float:
+        return self.edit.alpha
+
+    @property
+    def direction_index(self) -> int:
+        return self.edit.direction_index
+
 
 def _set_prefix(text: str) -> tuple[int | None, str]:
     """``"2:rest"`` -> (2, "rest"); ``"rest"`` -> (None, "rest")."""
@@ -329,8 +337,9 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument(
         "--truncation",
         type=_arg_type(_truncation),
+        default=1.0,
         metavar="PSI",
-        help="pull towards the average latent (1 = none, the default)",
+        help="pull towards the average latent (1 = none)",
     )
     p.add_argument(
         "--truncation-cutoff",
@@ -408,7 +417,9 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     _device_option(p)
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar (it only shows on a terminal anyway)")
-    p.set_defaults(func=handlers["compare"])
+    from guiapp.cli_compare import cmd_compare  # no torch at import
+
+    p.set_defaults(func=handlers.get("compare", cmd_compare))
 
     p = sub.add_parser("label", help="name a direction in a direction file")
     p.add_argument("file", metavar="FILE.npz")

@@ -39,7 +39,7 @@ def normalize_render_args(args: argparse.Namespace) -> None:
     """Keep every set's options (``direction_files``, ``set_edits``, ``strip_spec``,
     ``grid_spec``) and give the one-set view to the commands built on ``render``'s
     options (exports, latents): ``directions`` the first file, ``edit`` its edits,
-    ``strip`` / ``grid`` its index / indices, ``truncation`` a number."""
+    ``strip`` / ``grid`` its index / indices."""
     files = list(args.directions or [])
     args.direction_files, args.directions = files, files[0] if files else None
     args.set_edits = list(args.edit or [])
@@ -47,9 +47,7 @@ def normalize_render_args(args: argparse.Namespace) -> None:
     args.strip_spec, args.grid_spec = args.strip, args.grid
     args.strip = None if args.strip is None else args.strip[1]
     args.grid = None if args.grid is None else args.grid[1]
-    args.truncation_given = args.truncation is not None
-    if args.truncation is None:
-        args.truncation = 1.0
+    args.truncation_given = args.truncation != 1.0
 
 
 ONE_SET_OPTIONS = ("latent", "animate", "morph", "seeds")
