@@ -17,11 +17,19 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from guiapp.cli_args import _arg_type, _class_option, _device_option, _positive_int
+from guiapp.cli_args import _arg_type, _class_option, _device_option, _positive_int, parse_seed
 from guiapp.cli_progress import ProgressBar
 from guiapp.core.photo_crop import parse_box
 
 SPACES = ("z", "w", "w+")
+MAX_RESTARTS = 16
+
+
+def _restarts(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_RESTARTS:
+        raise ValueError(f"restarts must be 1 to {MAX_RESTARTS}, not {value}")
+    return value
 
 
 def add_project_parser(sub: Any) -> None:
@@ -45,11 +53,13 @@ def add_project_parser(sub: Any) -> None:
     p.add_argument("--crop", type=_arg_type(parse_box), metavar="X,Y,SIZE",
                    help="the square to reproduce, in photo pixels (default: the face found, "
                    "else the centre)")
-    p.add_argument("--restarts", type=_arg_type(_positive_int), default=4,
-                   help="z: starting points optimised at first (default 4)")
+    p.add_argument("--restarts", type=_arg_type(_restarts), default=4,
+                   help=f"z: starting points optimised at first (1 to {MAX_RESTARTS}, "
+                   "default 4)")
     p.add_argument("--perceptual", choices=("alex", "vgg"), default="alex",
                    help="LPIPS network of the loss (default alex: faster on a CPU)")
-    p.add_argument("--seed", type=_arg_type(int), default=0, help="random seed")
+    p.add_argument("--seed", type=_arg_type(parse_seed), default=0,
+                   help="seed of the starting points (z) or of the noise on w")
     p.add_argument("--preview", metavar="FILE.png",
                    help="also save the crop and its reconstruction side by side")
     _class_option(p, "the class of a conditional generator to project into")
@@ -87,11 +97,12 @@ def cmd_project(args: argparse.Namespace) -> int:
     width, height = photo.size
     if args.crop is not None:
         box, how = check_box(args.crop, width, height), "given"
-    model = load_model(args.model, args.device)
     settings = ProjectionSettings(
         space=args.space or "auto", steps=args.steps, restarts=args.restarts,
         perceptual=args.perceptual, seed=args.seed, class_index=args.class_index,
     )
+    settings.check()
+    model = load_model(args.model, args.device)
     space = settings.resolved_space(model)  # refuse z on StyleGAN etc. before any work
     if args.crop is None:
         box, how = suggest_box(photo.rgb, faces=model.c_dim == 0,

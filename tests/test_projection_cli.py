@@ -70,6 +70,8 @@ def test_bad_input_is_one_line_and_writes_nothing(projected, tmp_path, capsys):
         (("project", REF, photo, "-o", tmp_path / "x.npz", "--space", "w"), "no mapping"),
         (("project", REF, photo, "-o", tmp_path / "x.npz", "--crop", "400,0,300"), "outside"),
         (("project", REF, photo, "-o", tmp_path / "x.txt"), "must end in"),
+        (("project", REF, photo, "-o", tmp_path / "x.npz", "--steps", "999999999"), "steps"),
+        (("project", REF, photo, "-o", tmp_path / "x.npz", "--restarts", "99"), "restarts"),
         (("render", REF, "--latent", out, "--seed", "1", "-o", tmp_path / "x.png"), "not both"),
         (("render", REF, "--latent", text, "-o", tmp_path / "x.png"), "neither an .npy"),
     ]
