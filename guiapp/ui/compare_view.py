@@ -236,6 +236,7 @@ class CompareView(QWidget):
         plot.setLabel("left", f"{names[1]}: direction")
         plot.autoRange()
         self.note.setText(f"“{names[0]}” and “{names[1]}” {comparison.description}.")
+        self.host.show_status(f"Compared “{names[0]}” with “{names[1]}”")
         a, b = (ws.get(i).directions for i in ids)
         self.pairs.setRowCount(0)
         for m in comparison.pairs:
@@ -273,12 +274,14 @@ class CompareView(QWidget):
 
     def _show_strips(self, strips: tuple[np.ndarray, ...]) -> None:
         self.strips = strips
+        self.host.show_status("The pair's strips, on the current face")
         for label, strip in zip((self.strip_a, self.strip_b), strips, strict=True):
             pixmap = array_to_pixmap(strip)
             label.setPixmap(pixmap.scaledToHeight(min(96, pixmap.height() * 2)))
 
     def _show_metrics(self, rows: tuple[Any, ...]) -> None:
         self.metrics = rows
+        self.host.show_status(f"Measured {len(rows) - 1} sets beside random directions")
         self.metrics_table.setRowCount(0)
         for row in rows:
             n = self.metrics_table.rowCount()

@@ -310,7 +310,12 @@ class MainWindow(QMainWindow):
         self.plot.setVisible(visible)
 
     def set_compare_visible(self, visible: bool) -> None:
+        first = visible and not self.compare_dock.property("shown_once")
         self.compare_dock.setVisible(visible)
+        if first:  # room for the heat map, and the ranking plot keeps its own
+            self.compare_dock.setProperty("shown_once", True)
+            self.resizeDocks([self.compare_dock], [max(260, self.height() * 3 // 8)],
+                             Qt.Orientation.Vertical)
 
     def step_seed(self, step: int) -> None:
         """Next (+1) or previous (-1) seed, wrapping at the seed limit."""
