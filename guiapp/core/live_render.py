@@ -123,9 +123,8 @@ class LiveRenderer:
     # -- previews ----------------------------------------------------------------------------
     def preview_stops(self) -> tuple[int, ...]:
         """Resolutions below the full one that a preview can stop at (may be empty)."""
-        stops = getattr(self.model, "preview_resolutions", lambda: ())()
-        res = self.model.resolution
-        return tuple(r for r in stops if r < res and hasattr(self.model, "synthesize_preview"))
+        res = self.model.resolution  # hook: models-layout (declared on GeneratorModel)
+        return tuple(r for r in self.model.preview_resolutions() if r < res)
 
     def preview_stop(self) -> int | None:
         """The resolution the next preview synthesizes at; None: render the full image."""
