@@ -55,6 +55,7 @@ def test_one_network_in_every_format_gives_one_image(tmp_path):
     files = {
         "tf fused": write_tf_pickle(tmp_path / "fused.pkl", v, marker),
         "tf unfused": write_tf_pickle(tmp_path / "plain.pkl", unfused(v), marker, fused=False),
+        "tf protocol 2": write_tf_pickle(tmp_path / "p2.pkl", v, marker, protocol=2),
         "genforce": write_genforce(tmp_path / "genforce.pth", unfused(v)),
         "gandissect": write_gandissect(tmp_path / "gd.pth", v),
         "gandissect legacy": write_gandissect(tmp_path / "gd_legacy.pth", v, legacy=True),
@@ -67,6 +68,7 @@ def test_one_network_in_every_format_gives_one_image(tmp_path):
         formats[label] = model.format
         assert np.abs(image(model, z) - ref).max() <= 1e-4, label
     assert formats == {"tf fused": "pggan-tf-pickle", "tf unfused": "pggan-tf-pickle",
+                       "tf protocol 2": "pggan-tf-pickle",
                        "genforce": "pggan-genforce", "gandissect": "pggan-gandissect",
                        "gandissect legacy": "pggan-gandissect"}
 
