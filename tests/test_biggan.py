@@ -224,3 +224,31 @@ def test_a_folder_without_weights_says_so(tmp_path):
     with pytest.raises(ModelLoadError, match="is a folder"):
         load_model(str(tmp_path / "empty"))
     assert pickle  # the stdlib pickle only writes the hostile payload above
+
+
+def test_moving_a_slider_on_later_layers_reuses_the_earlier_blocks(files):
+    """A drag on a layer range recomputes only the blocks from that range on, and gives the
+    pixels a fresh model gives (full images and previews alike)."""
+    warm, fresh = load_model(str(files["legacy"])), load_model(str(files["legacy"]))
+    base = torch.from_numpy(warm.sample_z(1, 8)).float()[:, None].repeat(1, BLOCKS + 1, 1)
+    calls = []
+    blocks = [m for m in warm.net.generator.layers if hasattr(m, "bn_0")]
+    for k, block in enumerate(blocks):
+        block.register_forward_hook(lambda *_, k=k: calls.append(k))
+    with torch.inference_mode():
+        for model in (warm, fresh):
+            model.class_index, model.truncation = 5, 0.5
+        warm.synthesize(base)
+        for alpha in (0.5, 1.0, -2.0):
+            ws = base.clone()
+            ws[:, 4:6] += alpha  # latents 4-5 feed blocks 3 and 4
+            calls.clear()
+            got = warm.synthesize(ws)
+            assert calls == [3, 4, 5]
+            assert torch.equal(got, fresh.synthesize(ws))
+            assert torch.equal(warm.synthesize_preview(ws, 16), fresh.synthesize_preview(ws, 16))
+        for model in (warm, fresh):
+            model.class_index = 6  # another class: every block again
+        calls.clear()
+        assert torch.equal(warm.synthesize(ws), fresh.synthesize(ws))
+        assert calls == list(range(BLOCKS))

@@ -12,7 +12,8 @@
   (``generator.gen_z``: 4 x 4 x 16 ch values, in its channels-last order).
 - Previews: :meth:`synthesize_preview` stops upsampling after a resolution (every block
   runs, the last ones at the preview's size), a cheap stand-in that keeps the layout and
-  colours of the image while the slider moves.
+  colours of the image while the slider moves. Single images (a render, a preview) reuse
+  the activations before the first block whose latent changed since the last one.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class BigGANModel(GeneratorModel):
         self.feature_layers = ("generator.gen_z", *(f"generator.layers.{i}" for i in blocks))
         self.truncation = 1.0
         self._class_index = 0
+        self._prefix: dict = {}  # preview stop -> (key, conds, states) of the last image
         self.device = torch.device("cpu")
 
     # -- class and truncation ---------------------------------------------------------
@@ -94,7 +96,35 @@ class BigGANModel(GeneratorModel):
 
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """(N, num_ws, z_dim) -> (N, 3, R, R) in [-1, 1] (BigGAN has no noise inputs)."""
-        return self.net.generator.run(self._conds(ws), self.truncation)
+        return self._run(self._conds(ws), None)
+
+    def _run(self, conds: torch.Tensor, keep: int | None) -> torch.Tensor:
+        """The image, reusing the blocks before the first latent that changed since the
+        last single-image call at the same preview stop, class and psi (a slider on a
+        layer range leaves the earlier blocks as they were): the same ops from the same
+        activations, so the same pixels."""
+        gen = self.net.generator
+        if conds.shape[0] != 1 or torch.is_grad_enabled():
+            return gen.run(conds, self.truncation, keep_resolution_after=keep)
+        key = (self._class_index, self.truncation, conds.device)
+        resume = None
+        cached = self._prefix.get(keep)
+        if cached is not None and cached[0] == key:
+            _, old, states = cached
+            changed = [j for j in range(conds.shape[1])
+                       if not torch.equal(old[:, j], conds[:, j])]
+            first = changed[0] if changed else conds.shape[1]
+            usable = [st for st in states if first > 0 and st[1] == first - 1]
+            resume = usable[-1] if usable else None
+            if resume is not None:
+                states = [st for st in states if st[1] < first - 1]
+        if resume is None:
+            states = []
+        record: list = []
+        image = gen.run(conds, self.truncation, keep_resolution_after=keep, resume=resume,
+                        record=record)
+        self._prefix[keep] = (key, conds.clone(), states + record)
+        return image
 
     def preview_resolutions(self) -> tuple[int, ...]:
         """Sizes a preview can stop upsampling at: after each upsampling block."""
@@ -108,8 +138,7 @@ class BigGANModel(GeneratorModel):
         stops = [r for r in self.preview_resolutions() if r <= max_resolution]
         stop = stops[-1] if stops else self.preview_resolutions()[0]
         keep = stop.bit_length() - 3  # upsampling blocks to run: 4 * 2**keep == stop
-        return self.net.generator.run(self._conds(ws), self.truncation,
-                                      keep_resolution_after=keep)
+        return self._run(self._conds(ws), keep)
 
     def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
         """(N, num_ws, z_dim) -> (N, F): the output of ``layer`` (a reference module name)."""
@@ -146,5 +175,6 @@ class BigGANModel(GeneratorModel):
 
     def to(self, device: str | torch.device) -> BigGANModel:
         self.device = torch.device(device)
+        self._prefix = {}
         self.net.to(self.device)
         return self

@@ -133,6 +133,10 @@ class SelfAttention(nn.Module):
         return x + self.gamma * self.snconv1x1_o_conv(out)
 
 
+State = tuple[int, int, int, torch.Tensor]
+"""``(ModuleList index, GenBlocks run, upsamplings done, activation)`` before a GenBlock."""
+
+
 class Generator(nn.Module):
     """``generator``: gen_z, the blocks (and attention), the RGB output."""
 
@@ -159,16 +163,22 @@ class Generator(nn.Module):
         return x.view(-1, 4, 4, 16 * self.cfg.channel_width).permute(0, 3, 1, 2).contiguous()
 
     def run(self, conds: torch.Tensor, psi: float, upto: int | None = None,
-            keep_resolution_after: int | None = None) -> torch.Tensor:
+            keep_resolution_after: int | None = None, resume: State | None = None,
+            record: list[State] | None = None) -> torch.Tensor:
         """Run to ModuleList entry ``upto`` (inclusive; None: all, then the RGB output).
 
         ``conds`` (N, num_blocks + 1, cond_dim). Blocks after the first
-        ``keep_resolution_after`` upsampling ones do not upsample (a preview).
+        ``keep_resolution_after`` upsampling ones do not upsample (a preview). ``resume``
+        starts from a recorded state instead of gen_z; ``record`` collects the state before
+        every GenBlock.
         """
-        x = self.start(conds[:, 0])
-        block, ups = 0, 0
+        start, block, ups, x = resume if resume is not None else (0, 0, 0, self.start(conds[:, 0]))
         for i, layer in enumerate(self.layers):
+            if i < start:
+                continue
             if isinstance(layer, GenBlock):
+                if record is not None:
+                    record.append((i, block, ups, x))
                 up = None
                 if layer.up:
                     ups += 1
