@@ -31,6 +31,7 @@ from guiapp.core.types import GridSpec, StripSpec
 from guiapp.core.upscale import upscale as core_upscale
 from guiapp.core.workspace_metadata import metadata_for_request
 from guiapp.ui.jobs import grid_job
+from guiapp.ui.photo_actions import is_photo_path  # hook: photos
 
 if TYPE_CHECKING:
     from guiapp.ui.replace_guard import ReplaceGuard
@@ -296,5 +297,7 @@ class FileActions(QObject):
             self.open_session_file(path)
         elif is_direction_file(path):
             self.import_directions(path)
+        elif is_photo_path(path):  # hook: photos (a dropped image is projected)
+            self.host.photos.open_photo_file(path)
         else:
             self.host.open_model(path)

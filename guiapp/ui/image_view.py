@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.core.seeds import SEED_MAX, step_seed
+from guiapp.ui.class_search import ClassSearch
 from guiapp.ui.qimage import array_to_pixmap
 from guiapp.ui.seed_box import SeedBox
 from guiapp.ui.session_store import SessionStore
@@ -132,6 +133,7 @@ class ImageView(QWidget):
         self._class.setToolTip("The class a conditional generator draws (0 .. classes - 1)")
         self._class_label = QLabel("&Class:")
         self._class_label.setBuddy(self._class)
+        self._class_search = ClassSearch()  # hook: biggan (the class box searchable by name)
         self._show_original = QCheckBox("Show &original")
         self._show_original.setToolTip("Show the unedited image beside the edited one")
 
@@ -147,6 +149,7 @@ class ImageView(QWidget):
             lambda n: self._store.set_truncation_cutoff(n if n > 0 else None)
         )
         self._class.valueChanged.connect(self._store.set_class_index)
+        self._class_search.chosen.connect(self._store.set_class_index)  # hook: biggan
         store.model_changed.connect(self._on_store_model_changed)
         self._show_original.toggled.connect(self._on_show_original_toggled)
         self._show_original.setChecked(True)  # comparing is the point of editing
@@ -168,6 +171,7 @@ class ImageView(QWidget):
         seed_row.addSpacing(12)
         seed_row.addWidget(self._class_label)
         seed_row.addWidget(self._class)
+        seed_row.addWidget(self._class_search)  # hook: biggan
         seed_row.addStretch(1)
         view_row = QHBoxLayout()
         for w in (psi_label, self._psi, self._psi_value, self._cutoff):
@@ -282,6 +286,7 @@ class ImageView(QWidget):
         for w in (self._class_label, self._class):
             w.setVisible(classes > 0)
         self._cutoff.setVisible(num_ws > 1)
+        self._class_search.set_names(info.class_names if info else ())  # hook: biggan
         for box, top in ((self._class, max(classes - 1, 0)), (self._cutoff, max(num_ws - 1, 0))):
             box.blockSignals(True)
             box.setRange(0, top)
@@ -295,6 +300,7 @@ class ImageView(QWidget):
             box.setValue(value)
             box.blockSignals(False)
         self._seed.set_seed(self._store.seed)
+        self._class_search.show_index(self._store.class_index)  # hook: biggan
         self._psi.blockSignals(True)
         self._psi.setValue(round(self._store.truncation * 100))
         self._psi.blockSignals(False)
