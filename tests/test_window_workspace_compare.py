@@ -129,3 +129,16 @@ def test_metrics_table_is_cores_with_the_random_baseline(window, qtbot):
                                                                  abs=2e-3)
         assert float(table.item(row, 2).text()) == pytest.approx(exp.metrics.consistency,
                                                                  abs=2e-3)
+
+
+def test_measuring_shows_progress_and_cancel_keeps_the_view(window, qtbot):
+    run(window, qtbot, "sefa", {"k": 4})
+    menu_action(window, "Compare sets").trigger()
+    view = window.compare
+    view.metric_seeds.setValue(4096)  # long enough to be cancelled on the way
+    view.measure_button.click()
+    qtbot.waitUntil(window.cancel_button.isVisible, timeout=10_000)
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.cancel_button.click()
+    assert view.metrics_table.rowCount() == 0 and view.metrics == ()
+    assert window.last_error == ""
