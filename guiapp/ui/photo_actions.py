@@ -32,14 +32,16 @@ def is_photo_path(path: str) -> bool:
 
 
 def projection_job(model: Any, target: Any, options: ProjectOptions, name: str,
-                   sha256: str) -> Any:
-    """The worker's job: project ``target``; each preview goes out as a partial result."""
+                   sha256: str, class_index: int | None = None) -> Any:
+    """The worker's job: project ``target`` (into class ``class_index`` of a conditional
+    generator); each preview goes out as a partial result."""
 
     def job(progress: Any, cancel: Any, on_partial: Any) -> Any:
         from guiapp.core.projection import ProjectionSettings, project
 
         settings = ProjectionSettings(space=options.space, steps=options.steps,
-                                      preview_every=max(1, min(10, options.steps // 30)))
+                                      preview_every=max(1, min(10, options.steps // 30)),
+                                      class_index=class_index)
         return project(model, target, settings, source=name, sha256=sha256,
                        progress=progress, cancel=cancel,
                        on_preview=lambda step, image: on_partial(
@@ -100,7 +102,8 @@ class PhotoActions(QObject):
             return None
         self.steps = options.steps
         target = crop_square(photo.rgb, options.box, model.resolution)
-        job = projection_job(model, target, options, photo.name, photo.sha256)
+        job = projection_job(model, target, options, photo.name, photo.sha256,
+                             window.store.class_index if model.c_dim else None)
         self._model_id = model.model_id
         self._task = window.run_job(job, "project")
         if self.view is not None:
