@@ -43,7 +43,7 @@ def test_our_file_round_trips_with_its_metadata(tmp_path: Path, style_model):
     back = load_latent(tmp_path / "face.npz", style_model)
     assert np.array_equal(back.array, latent.array)
     assert back.space == "w+" and back.sha256 == latent.sha256
-    # NVIDIA's layout is in the same file: gen_images.py --projected-w reads np.load(f)['w']
+    # NVIDIA's layout is in the same file: stylegan2-ada's generate.py --projected-w reads it
     with np.load(tmp_path / "face.npz") as npz:
         assert npz["w"].shape == (1, style_model.num_ws, style_model.w_dim)
 
