@@ -29,8 +29,10 @@ def backup_path(path: str | Path) -> Path:
 
 
 def has_content(session: Session) -> bool:
-    """Whether ``session`` holds work worth restoring: a direction set."""
-    return session.direction_set is not None
+    """Whether ``session`` holds work worth restoring: a direction set (v1) or a
+    workspace with at least one set (v2)."""
+    workspace = getattr(session, "workspace", None)  # a v2 session
+    return len(workspace) > 0 if workspace is not None else session.direction_set is not None
 
 
 def _back_up(path: Path) -> None:

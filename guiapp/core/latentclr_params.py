@@ -14,9 +14,10 @@ from guiapp.core.types import LayerRange
 
 MODEL_TYPES = ("global", "linear", "nonlinear")
 LOSSES = ("paper", "official")
-PREFERRED_LAYERS = ("b4.conv1", "block0")
+PREFERRED_LAYERS = ("b4.conv1", "block0", "generator.layers.0")
 """Default target layers, first found wins: StyleGAN2's first 4x4 conv output (the paper's
-choice), the built-in DCGAN's first block; other models use their first feature layer
+choice), the built-in DCGAN's first block, BigGAN's first block (LatentCLR's official
+BigGAN configuration); other models use their first feature layer
 after StyleGAN3's ``input`` (its Fourier features, which w moves only by rotating and
 shifting them)."""
 
