@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-python -c "import PyInstaller" 2>/dev/null || python -m pip install -q "pyinstaller>=6.10"
+python -c "import PyInstaller, av" 2>/dev/null || python -m pip install -q -e ".[bundle,video]"
 start=$SECONDS
 python -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/guiapp.spec
@@ -30,6 +30,12 @@ for method in sefa ganspace latentclr; do
   "$bundle/guiapp-cli" render builtin:dcgan-digiface --seed 1 --directions "$method.npz" \
     --edit 0=2 -o "edited-$method.png"
 done
+# the extras the bundle carries: MP4 through PyAV, photo projection (LPIPS weights, face crop)
+"$bundle/guiapp-cli" render builtin:dcgan-digiface --seed 1 --directions sefa.npz \
+  --animate 0 --alphas -3,3,8 -o walk.mp4
+"$bundle/guiapp-cli" project builtin:dcgan-digiface face.png --steps 5 -o projected.npz \
+  --no-progress >/dev/null
+"$bundle/guiapp-cli" render builtin:dcgan-digiface --latent projected.npz -o projected.png
 python - <<'PY'
 from pathlib import Path
 
