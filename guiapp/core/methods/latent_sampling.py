@@ -70,8 +70,8 @@ def w_batches(
     model: GeneratorModel, z_batches: Iterable[np.ndarray | torch.Tensor], tick: Tick, n: int
 ) -> Iterator[torch.Tensor]:
     """Yield (b, w_dim) float32 CPU tensors ``model.map(z)[:, 0]`` (before truncation),
-    through ``model.map_w`` where the model has it (one w per latent, no copies per layer)."""
-    map_w = getattr(model, "map_w", None) or (lambda z: model.map(z)[:, 0, :])
+    through ``model.map_w`` (one w per latent, no copies per layer)."""
+    map_w = model.map_w  # declared on GeneratorModel
     done = 0
     for z in z_batches:
         tick(done / n, f"sampling w {done}/{n}")
