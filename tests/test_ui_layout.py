@@ -16,7 +16,6 @@ from guiapp.ui.main_window import MainWindow
 from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.session_store import SessionStore
 from guiapp.ui.settings import AppSettings
-from guiapp.ui.tooltips import install_wrapped_tooltips
 
 Z_INFO = ModelInfo("m", "f", 64, 100, None, 1, "abc")
 STYLE_INFO = ModelInfo("s", "f", 256, 512, 512, 14, "def")
@@ -166,7 +165,6 @@ def _shown_tooltip() -> QWidget:
 
 
 def test_long_tooltips_wrap_at_a_readable_width(qtbot):
-    install_wrapped_tooltips()
     panel = MethodPanel(_store(Z_INFO))
     qtbot.addWidget(panel)
     panel._tabs.setCurrentIndex(2)
@@ -182,3 +180,15 @@ def test_long_tooltips_wrap_at_a_readable_width(qtbot):
     assert tip.width() < one_line  # wrapped, not one long line
     assert tip.height() > 1.5 * tip.fontMetrics().height()  # on several lines
     assert "running loss" in tip.text()
+
+
+def test_no_application_wide_event_filter():
+    """An event filter on the QApplication is handed every object that gets an event, Qt's
+    internal ones too; wrapping those in Python inside the filter segfaulted a CI run."""
+    import re
+    from pathlib import Path
+
+    ui = Path(__file__).resolve().parents[1] / "guiapp"
+    app_filter = re.compile(r"(\bapp|instance\(\)|qApp)\s*\.\s*installEventFilter\(")
+    offenders = [str(p) for p in ui.rglob("*.py") if app_filter.search(p.read_text())]
+    assert offenders == []

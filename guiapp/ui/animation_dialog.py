@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from guiapp.core.animation_limits import MAX_FRAMES, MIN_FRAMES
 from guiapp.ui import form_fields
+from guiapp.ui.tooltips import set_tip
 
 FORMATS = {"mp4": "MP4 video (H.264)", "gif": "GIF", "webp": "WebP", "apng": "Animated PNG"}
 SUFFIXES = {"mp4": ".mp4", "gif": ".gif", "webp": ".webp", "apng": ".png"}
@@ -109,7 +110,7 @@ class AnimationDialog(QDialog):
         self._size.setSpecialValueText("model's own")
         self._size.setValue(defaults.size)
         self._size.setSuffix(" px")
-        self._size.setToolTip("Frame size (longer side); MP4 frames become even and at least "
+        set_tip(self._size, "Frame size (longer side); MP4 frames become even and at least "
                               "128 px by a whole factor")
         form.addRow("Size", self._size)
         self._format = form_fields.choice(FORMATS, defaults.format, "File format")
@@ -163,7 +164,7 @@ class SeedExportDialog(QDialog):
         form = QFormLayout(self)
         self._seeds = QLineEdit(defaults.seeds)
         self._seeds.setPlaceholderText("0-99,120,200-210")
-        self._seeds.setToolTip("Seeds and inclusive ranges, comma separated; the current "
+        set_tip(self._seeds, "Seeds and inclusive ranges, comma separated; the current "
                                "edits are applied to each")
         form.addRow("Seeds", self._seeds)
         self._target = form_fields.choice(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QLineEdit
 
+from guiapp.ui.tooltips import set_tip
+
 
 class ClassSearch(QLineEdit):
     """Shows the current class's name; emits :attr:`chosen` with the index of a name picked
@@ -25,7 +27,7 @@ class ClassSearch(QLineEdit):
         completer.activated[str].connect(self._pick)
         self.setCompleter(completer)
         self.setPlaceholderText("search classes by name")
-        self.setToolTip("Type part of a class name (e.g. 'retriever') and pick one")
+        set_tip(self, "Type part of a class name (e.g. 'retriever') and pick one")
         self.setClearButtonEnabled(True)
         self.setMinimumWidth(180)
         self.returnPressed.connect(lambda: self._pick(self.text()))

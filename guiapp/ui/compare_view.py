@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from guiapp.ui.compare_jobs import compare_job, metrics_job, pair_strips_job
 from guiapp.ui.qimage import array_to_pixmap
+from guiapp.ui.tooltips import set_tip
 
 if TYPE_CHECKING:
     from guiapp.ui.workspace_host import WindowHost
@@ -68,7 +69,7 @@ class CompareView(QWidget):
         self.effect_seeds = QSpinBox()
         self.effect_seeds.setRange(1, 256)
         self.effect_seeds.setValue(16)
-        self.effect_seeds.setToolTip("Seeds of the mean image change, when the sets live "
+        set_tip(self.effect_seeds, "Seeds of the mean image change, when the sets live "
                                      "in different latent spaces")
         self.compare_button = QPushButton("Compare")
         self.note = QLabel("Choose two sets and Compare.")
@@ -88,9 +89,9 @@ class CompareView(QWidget):
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
         self.threshold.setValue(0.8)
-        self.threshold.setToolTip("Labels travel along pairs whose |cos| is at least this")
+        set_tip(self.threshold, "Labels travel along pairs whose |cos| is at least this")
         self.transfer_button = QPushButton("Transfer labels →")
-        self.transfer_button.setToolTip("Give the second set's matching directions the "
+        set_tip(self.transfer_button, "Give the second set's matching directions the "
                                         "first set's labels (existing names are kept)")
         self.strip_a, self.strip_b = QLabel(), QLabel()
         self.strip_caption_a, self.strip_caption_b = QLabel(), QLabel()
@@ -99,7 +100,7 @@ class CompareView(QWidget):
         self.metric_seeds.setRange(2, 4096)
         self.metric_seeds.setValue(256)
         self.measure_button = QPushButton("Measure every set")
-        self.measure_button.setToolTip("Distinctness (lower is better) and consistency "
+        set_tip(self.measure_button, "Distinctness (lower is better) and consistency "
                                        "(higher is better) of each set's top directions on "
                                        "the same seeds, beside random directions")
         self.metrics_table = _table(["set", "distinctness", "consistency"])

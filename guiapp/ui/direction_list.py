@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.ui.direction_row import DirectionRow
+from guiapp.ui.tooltips import set_tip
 
 if TYPE_CHECKING:
     from guiapp.ui.session_store import SessionStore
@@ -60,7 +61,7 @@ class DirectionList(QWidget):
 
         self.title = QLabel("Directions")
         self.reset_all_button = QPushButton("Reset all")
-        self.reset_all_button.setToolTip(
+        set_tip(self.reset_all_button,
             "Set every alpha to 0 and every layer range to its default (Ctrl+Z undoes it)"
         )
         header = QHBoxLayout()

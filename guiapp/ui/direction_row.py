@@ -39,6 +39,7 @@ from guiapp.ui.direction_tips import (
     name_tip,
     note_sentence,
 )
+from guiapp.ui.tooltips import set_tip
 from guiapp.ui.undo_keys import UndoKeys
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class DirectionRow(QWidget):
         self.index_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.label_edit = QLineEdit()
         self.label_edit.setFrame(False)
-        self.label_edit.setToolTip(NAME_TIP)
+        set_tip(self.label_edit, NAME_TIP)
         self._set_label_look(editing=False)
         self.alpha_slider = QSlider(Qt.Orientation.Horizontal)
         self.alpha_slider.setSingleStep(ALPHA_STEPS // 10)
@@ -92,7 +93,7 @@ class DirectionRow(QWidget):
         if "reset" not in _icons:
             _icons["reset"] = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
         self.reset_button.setIcon(_icons["reset"])
-        self.reset_button.setToolTip(RESET_TIP)
+        set_tip(self.reset_button, RESET_TIP)
         self.reset_button.setAutoRaise(True)
         for widget, name in (
             (self.label_edit, "Label"),
@@ -183,8 +184,8 @@ class DirectionRow(QWidget):
         self._config = config
         self._set_alpha_range(limit)
         self.label_edit.setPlaceholderText(name_placeholder(notes))
-        self.label_edit.setToolTip(name_tip(notes))  # the note in full
-        self.index_label.setToolTip(note_sentence(notes))
+        set_tip(self.label_edit, name_tip(notes))  # the note in full
+        set_tip(self.index_label, note_sentence(notes))
         self._shown.clear()  # the range may have clamped what the controls show
 
     def _configure_for_model(self) -> None:
@@ -199,7 +200,7 @@ class DirectionRow(QWidget):
                 box.setRange(0, last)
         tip = layers_tip(last)
         for widget in self.layer_widgets():
-            widget.setToolTip(tip)
+            set_tip(widget, tip)
             widget.setEnabled(last > 0 and widget is not self.layers_caption)  # caption: grey
             widget.setVisible(last > 0)  # one latent: no layer range to choose
         self._shown.clear()  # ranges may have clamped what the controls show
@@ -209,8 +210,8 @@ class DirectionRow(QWidget):
             self.alpha_slider.setRange(-round(limit * ALPHA_STEPS), round(limit * ALPHA_STEPS))
             self.alpha_box.setRange(-limit, limit)
         tip = alpha_tip(limit, self.store.unit_text(self.index))
-        self.alpha_slider.setToolTip(tip)
-        self.alpha_box.setToolTip(tip)
+        set_tip(self.alpha_slider, tip)
+        set_tip(self.alpha_box, tip)
 
     def refresh(self) -> None:
         """Show the store's current label, alpha and layers (only the parts that changed)."""

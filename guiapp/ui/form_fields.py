@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
 
 from guiapp.ui.seed_box import SeedBox
+from guiapp.ui.tooltips import set_tip
 
 
 def spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
@@ -12,7 +13,7 @@ def spin(lo: int, hi: int, value: int, tip: str, step: int = 1) -> QSpinBox:
     box.setRange(lo, hi)
     box.setValue(value)
     box.setSingleStep(step)
-    box.setToolTip(tip)
+    set_tip(box, tip)
     box.setGroupSeparatorShown(True)
     return box
 
@@ -24,7 +25,7 @@ def number(lo: float, hi: float, value: float, decimals: int, step: float,
     box.setDecimals(decimals)
     box.setSingleStep(step)
     box.setValue(value)
-    box.setToolTip(tip)
+    set_tip(box, tip)
     return box
 
 
@@ -41,7 +42,7 @@ def choice(items: dict[str, str], current: str, tip: str) -> QComboBox:
     for key, text in items.items():
         box.addItem(text, key)
     box.setCurrentIndex(list(items).index(current))
-    box.setToolTip(tip)
+    set_tip(box, tip)
     return box
 
 
@@ -49,5 +50,5 @@ def seed(value: int, tip: str) -> SeedBox:
     """A seed field that holds every seed the core accepts (0 .. ``core.seeds.SEED_MAX``)."""
     box = SeedBox()
     box.set_seed(value)
-    box.setToolTip(tip)
+    set_tip(box, tip)
     return box

@@ -30,6 +30,7 @@ from guiapp.ui.class_search import ClassSearch
 from guiapp.ui.qimage import array_to_pixmap
 from guiapp.ui.seed_box import SeedBox
 from guiapp.ui.session_store import SessionStore
+from guiapp.ui.tooltips import set_tip
 
 _PAD = 2  # pixels between tiles
 
@@ -93,7 +94,7 @@ class ImageView(QWidget):
         self._original.setVisible(False)
         self._strip = _TileCanvas(QSize(192, 90))
         self._strip.setMaximumHeight(180)
-        self._strip.setToolTip(
+        set_tip(self._strip,
             "The same face moved along the selected direction; "
             "the number under each image is its alpha"
         )
@@ -102,19 +103,19 @@ class ImageView(QWidget):
         self._strip.setVisible(False)
 
         self._seed = SeedBox()
-        self._seed.setToolTip(f"Random seed of the latent z (0 to {SEED_MAX}): each seed is "
+        set_tip(self._seed, f"Random seed of the latent z (0 to {SEED_MAX}): each seed is "
                               "a different face")
         self._prev = QPushButton("&Prev")
-        self._prev.setToolTip("Previous seed")
+        set_tip(self._prev, "Previous seed")
         self._next = QPushButton("&Next")
-        self._next.setToolTip("Next seed")
+        set_tip(self._next, "Next seed")
         self._random = QPushButton("R&andom")
-        self._random.setToolTip("Jump to a random seed")
+        set_tip(self._random, "Jump to a random seed")
         self._psi = QSlider(Qt.Orientation.Horizontal)
         self._psi.setRange(0, 100)
         self._psi.setPageStep(10)
         self._psi.setMinimumWidth(120)
-        self._psi.setToolTip(
+        set_tip(self._psi,
             "Truncation ψ: pulls the latent towards the average latent "
             "(w̄, or 0 for z). 1.00 leaves it as sampled, 0.00 gives the "
             "average face; lower values look more typical, less varied"
@@ -125,17 +126,17 @@ class ImageView(QWidget):
         self._cutoff.setSpecialValueText("all layers")  # 0 stands for "no cutoff"
         self._cutoff.setPrefix("first ")
         self._cutoff.setSuffix(" layers")
-        self._cutoff.setToolTip(
+        set_tip(self._cutoff,
             "Truncate only the first N per-layer latents (coarse: pose and shape) and "
             "leave the finer ones as sampled; 'all layers' truncates every one"
         )
         self._class = QSpinBox()
-        self._class.setToolTip("The class a conditional generator draws (0 .. classes - 1)")
+        set_tip(self._class, "The class a conditional generator draws (0 .. classes - 1)")
         self._class_label = QLabel("&Class:")
         self._class_label.setBuddy(self._class)
         self._class_search = ClassSearch()  # hook: biggan (the class box searchable by name)
         self._show_original = QCheckBox("Show &original")
-        self._show_original.setToolTip("Show the unedited image beside the edited one")
+        set_tip(self._show_original, "Show the unedited image beside the edited one")
 
         self._build_layout()
         self._seed.seed_changed.connect(self._store.set_seed)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QWidget
 from guiapp.core.latentclr_params import LOSSES, MODEL_TYPES, Params, default_layer
 from guiapp.ui.form_fields import choice, number, seed, shrinkable, spin
 from guiapp.ui.layer_range_picker import LayerRangePicker
+from guiapp.ui.tooltips import set_tip
 
 DEFAULTS = Params()
 MODEL_TYPE_TEXT = {
@@ -69,7 +70,7 @@ class LatentCLRPage(QWidget):
         )
         self.layer = QComboBox()
         shrinkable(self.layer)
-        self.layer.setToolTip(
+        set_tip(self.layer,
             "Layer whose features the directions must change (the contrastive target)"
         )
         self.layers = LayerRangePicker(
@@ -80,7 +81,7 @@ class LatentCLRPage(QWidget):
         self.seed = seed(d.seed, "Random seed of the initial directions and training latents")
         self.keep_best = QCheckBox("Keep the best")
         self.keep_best.setChecked(True)
-        self.keep_best.setToolTip(
+        set_tip(self.keep_best,
             "On Cancel, use the directions with the lowest running loss so far "
             "instead of discarding the training"
         )

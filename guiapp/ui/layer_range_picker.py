@@ -16,6 +16,7 @@ from superqt import QLabeledRangeSlider
 
 from guiapp.core.layers import layer_preset, preset_tooltip
 from guiapp.core.types import LayerRange
+from guiapp.ui.tooltips import set_tip
 
 PRESETS = ("All", "Coarse", "Middle", "Fine", "Custom")
 SEFA_PRESETS = ("SeFa 0-1", "SeFa 2-5", "SeFa 6-end")
@@ -34,9 +35,9 @@ class LayerRangePicker(QWidget):
         self._num_ws = 1
         self.preset = QComboBox()
         self.preset.addItems(PRESETS[:-1] + (SEFA_PRESETS if sefa_groups else ()) + PRESETS[-1:])
-        self.preset.setToolTip(tooltip)
+        set_tip(self.preset, tooltip)
         self.slider = QLabeledRangeSlider(Qt.Orientation.Horizontal)
-        self.slider.setToolTip("Custom layer range, both ends included (layer numbers from 0)")
+        set_tip(self.slider, "Custom layer range, both ends included (layer numbers from 0)")
         self.caption = QLabel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

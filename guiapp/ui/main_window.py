@@ -40,7 +40,7 @@ from guiapp.ui.replace_guard import ReplaceGuard
 from guiapp.ui.restore_banner import RestoreBanner
 from guiapp.ui.session_store import SessionStore
 from guiapp.ui.settings import AppSettings
-from guiapp.ui.tooltips import install_wrapped_tooltips
+from guiapp.ui.tooltips import set_tip
 from guiapp.ui.workspace_edits import ActiveEdits
 from guiapp.ui.workspace_sets import SetPicker
 from guiapp.workers import RenderQueue, TaskRunner
@@ -58,7 +58,6 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.store = SessionStore(self)
         self.guard = ReplaceGuard(self.store, self)  # asks before a session replaces the sets
-        install_wrapped_tooltips()
         self.runner = TaskRunner(self)
         self.render_queue = RenderQueue(self._render, self, show_intermediate=True)
         self.loaded: LoadedModel | None = None
@@ -142,7 +141,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running job")
+        set_tip(self.cancel_button, "Stop the running job")
         self.statusBar().addWidget(self.status_label, 1)
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.statusBar().addPermanentWidget(self.cancel_button)

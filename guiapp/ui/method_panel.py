@@ -26,6 +26,7 @@ from guiapp.ui.form_fields import seed, spin
 from guiapp.ui.latentclr_page import LatentCLRPage
 from guiapp.ui.layer_range_picker import LayerRangePicker
 from guiapp.ui.session_store import SessionStore
+from guiapp.ui.tooltips import set_tip
 
 METHODS = ("ganspace", "sefa", "latentclr")
 W_SAMPLES, ACTIVATION_SAMPLES = 1_000_000, 100_000  # GANSpace's defaults (core/methods)
@@ -49,7 +50,7 @@ class MethodPanel(QWidget):
         self._tabs.setTabToolTip(1, "Closed-form factorisation of the generator's weights")
         self._tabs.setTabToolTip(2, "Contrastive training of directions (takes minutes)")
         self._run = QPushButton("&Run")
-        self._run.setToolTip("Find directions with the chosen method and parameters")
+        set_tip(self._run, "Find directions with the chosen method and parameters")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._tabs)
@@ -85,7 +86,7 @@ class MethodPanel(QWidget):
             0, "Random seed for sampling those latents; the same seed gives the same directions"
         )
         self._gs_layer = QComboBox()
-        self._gs_layer.setToolTip(
+        set_tip(self._gs_layer,
             "Layer whose activations PCA runs on, for generators without "
             "a mapping network (the result is regressed back to z)"
         )

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QLabel, QWidg
 
 from guiapp.core.models.catalog import builtin_models
 from guiapp.ui.session_store import SessionStore
+from guiapp.ui.tooltips import set_tip
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +58,17 @@ class ModelPicker(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self._model_combo.setMinimumContentsLength(16)
-        self._model_combo.setToolTip(
+        set_tip(self._model_combo,
             "The generator to explore: a built-in model, a recent file, "
             "or any generator file on disk"
         )
         self._device_combo = QComboBox()
         self._device_combo.addItem("CPU", "cpu")
-        self._device_combo.setToolTip("Where the generator runs; a GPU (CUDA) is much faster")
+        set_tip(self._device_combo, "Where the generator runs; a GPU (CUDA) is much faster")
         self._info = QLabel()
         self._info.setWordWrap(True)
         self._info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._info.setToolTip(
+        set_tip(self._info,
             "resolution: image size in pixels; z_dim: size of the input "
             "latent; w_dim: size of the style latent (— without a mapping "
             "network); num_ws: how many per-layer latents the generator reads"

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.ui.qimage import array_to_pixmap as to_pixmap
+from guiapp.ui.tooltips import set_tip
 
 Box = tuple[int, int, int]
 
@@ -59,7 +60,7 @@ class CropView(QWidget):
         self._grab: QPointF | None = None
         self.setMinimumSize(360, 360)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setToolTip("Drag the square to move it; the mouse wheel resizes it")
+        set_tip(self, "Drag the square to move it; the mouse wheel resizes it")
 
     def _scale(self) -> tuple[float, float, float]:
         s = min(self.width() / self._width, self.height() / self._height)
@@ -140,7 +141,7 @@ class CropDialog(QDialog):
         self._steps = QSpinBox()
         self._steps.setRange(1, 100_000)
         self._steps.setValue(steps)
-        self._steps.setToolTip("Optimisation steps: 300 is a good match, 1000 a closer one")
+        set_tip(self._steps, "Optimisation steps: 300 is a good match, 1000 a closer one")
         form.addRow("Steps", self._steps)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QGridLayout, QLabel, QPushButton, QWidget
 
 from guiapp.ui.qimage import array_to_pixmap
+from guiapp.ui.tooltips import set_tip
 
 SHOWN_SIDE = 256
 
@@ -39,7 +40,7 @@ class ProjectionView(QDialog):
         self.status = QLabel("Starting…")
         layout.addWidget(self.status, 2, 0, 1, 2)
         self.button = QPushButton("Cancel")
-        self.button.setToolTip("Stop and keep the best match found so far")
+        set_tip(self.button, "Stop and keep the best match found so far")
         self.button.clicked.connect(self._on_button)
         layout.addWidget(self.button, 3, 1, Qt.AlignmentFlag.AlignRight)
         self._running = True

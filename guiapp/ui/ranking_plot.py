@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from guiapp.ui.tooltips import set_tip
 from guiapp.ui.training_plot import TrainingPlot
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class RankingPlot(QWidget):
         self._values = np.zeros(0)
         self._kind = ""
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setToolTip("Click a bar to select its direction (Left/Right move the selection)")
+        set_tip(self, "Click a bar to select its direction (Left/Right move the selection)")
 
         self.plot_widget = self._make_plot_widget()
         self.plot_item = self.plot_widget.getPlotItem()
@@ -228,7 +229,7 @@ class RankingPlot(QWidget):
         if view_box.sceneBoundingRect().contains(scene_pos):
             index = self.bar_at(view_box.mapSceneToView(scene_pos).x())
         tip = f"Direction {index}: {self._values[index]:.4g}" if index >= 0 else ""
-        self.plot_widget.setToolTip(tip)
+        set_tip(self.plot_widget, tip)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(Qt.Key(event.key()))

@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
+from guiapp.ui.tooltips import set_tip
+
 
 class RestoreBanner(QFrame):
     restore_requested = Signal(str)
@@ -27,8 +29,8 @@ class RestoreBanner(QFrame):
         layout.addWidget(self._label, 1)
         layout.addWidget(self._restore)
         layout.addWidget(self._dismiss)
-        self._restore.setToolTip("Open the session that was autosaved when you last quit")
-        self._dismiss.setToolTip("Start afresh; the old session is kept as a backup file")
+        set_tip(self._restore, "Open the session that was autosaved when you last quit")
+        set_tip(self._dismiss, "Start afresh; the old session is kept as a backup file")
         self._path = ""
         self._answer = ""  # "", "restored" or "declined"
         self._restore.clicked.connect(self._on_restore_clicked)

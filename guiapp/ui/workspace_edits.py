@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from guiapp.core.workspace import ActiveEdit
 from guiapp.ui.session_store import SessionStore
+from guiapp.ui.tooltips import set_tip
 
 
 def edit_text(edit: ActiveEdit) -> str:
@@ -36,13 +37,13 @@ class ActiveEdits(QWidget):
         self.title = QLabel("Active edits")
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
-        self.clear_button.setToolTip("Set the chosen edit's alpha back to 0")
+        set_tip(self.clear_button, "Set the chosen edit's alpha back to 0")
         self.clear_all_button = QToolButton()
         self.clear_all_button.setText("Clear all")
-        self.clear_all_button.setToolTip("Every alpha of every set back to 0 (Ctrl+Z undoes it)")
+        set_tip(self.clear_all_button, "Every alpha of every set back to 0 (Ctrl+Z undoes it)")
         self.list = QListWidget()
         self.list.setAccessibleName("Active edits")
-        self.list.setToolTip("Every edit that moves the image, of every set; click one to "
+        set_tip(self.list, "Every edit that moves the image, of every set; click one to "
                              "show it in the list")
         self.list.setMaximumHeight(120)
         header = QHBoxLayout()

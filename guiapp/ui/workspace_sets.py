@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.ui.session_store import SessionStore
+from guiapp.ui.tooltips import set_tip
 
 
 class SetPicker(QWidget):
@@ -32,7 +33,7 @@ class SetPicker(QWidget):
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.combo.setMinimumContentsLength(16)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.combo.setToolTip("The direction set the list shows; every run and import adds "
+        set_tip(self.combo, "The direction set the list shows; every run and import adds "
                               "one, and the edits of every set stay applied")
         self.combo.setAccessibleName("Direction set")
         caption = QLabel("&Set:")
@@ -59,7 +60,7 @@ class SetPicker(QWidget):
     def _button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton()
         button.setText(text)
-        button.setToolTip(tip)
+        set_tip(button, tip)
         button.setAutoRaise(True)
         return button
 
