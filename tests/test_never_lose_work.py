@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from window_support import open_window
 
 from guiapp.core.io import save_direction_set
@@ -107,9 +107,10 @@ def test_running_a_method_over_named_directions_adds_a_set_without_asking(window
     assert store.workspace.edit_of(store.workspace.ids[0], 1).alpha == 2.0
 
 
-def open_question() -> QMessageBox:
-    boxes = [w for w in QApplication.topLevelWidgets()
-             if isinstance(w, QMessageBox) and w.isVisible()]
+def open_question(window: MainWindow) -> QMessageBox:
+    """The question box open over ``window`` (its own children only: walking every
+    top-level widget of the test run also wraps windows of earlier tests)."""
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
     assert len(boxes) == 1
     return boxes[0]
 
@@ -121,14 +122,14 @@ def test_opening_a_session_over_named_sets_asks_without_blocking(window, qtbot, 
     assert window.files.save_session(str(path))
     store.set_label(0, "renamed")
     window.files.open_session_file(path)  # returns at once: the box is open
-    box = open_question()
+    box = open_question(window)
     assert "1 name and 1 moved slider" in box.text() and "1 direction set" in box.text()
     qtbot.keyClick(box, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not box.isVisible())
     assert store.label(0) == "renamed"
 
     window.files.open_session_file(path)
-    box = open_question()
+    box = open_question(window)
     replace = box.button(QMessageBox.StandardButton.Yes)
     assert replace.text() == "Replace"
     replace.click()
