@@ -69,19 +69,11 @@ def add_project_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_project)
 
 
-def _check_out(path: Path, suffixes: tuple[str, ...]) -> None:
-    if path.suffix.lower() not in suffixes:
-        raise ValueError(f"{path}: the output name must end in {' or '.join(suffixes)}")
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder; give a file name for the output")
-    if not path.parent.is_dir():
-        raise ValueError(f"{path}: folder {path.parent} does not exist")
-
-
 def cmd_project(args: argparse.Namespace) -> int:
     """Project the photo and save its latent; prints the figures of the match."""
     import numpy as np
 
+    from guiapp.cli_render import check_output
     from guiapp.core.io import save_png
     from guiapp.core.latent_files import save_latent
     from guiapp.core.models.registry import load_model
@@ -90,9 +82,9 @@ def cmd_project(args: argparse.Namespace) -> int:
     from guiapp.core.projection import ProjectionSettings, project
 
     out = Path(args.output)
-    _check_out(out, (".npz", ".npy"))
+    check_output(out, (".npz", ".npy"))
     if args.preview:
-        _check_out(Path(args.preview), (".png",))
+        check_output(Path(args.preview), ".png")
     photo = open_photo(args.photo)
     width, height = photo.size
     if args.crop is not None:

@@ -25,10 +25,12 @@ def _warn(message: str) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr)
 
 
-def check_output(path: Path, suffix: str | None = None) -> None:
-    """Refuse an output path we cannot write before doing long work for it."""
-    if suffix and path.suffix.lower() != suffix:
-        raise ValueError(f"{path}: the output name must end in {suffix}")
+def check_output(path: Path, suffix: str | tuple[str, ...] | None = None) -> None:
+    """Refuse an output path we cannot write before doing long work for it (``suffix``:
+    the ending, or the endings, the name must have)."""
+    suffixes = (suffix,) if isinstance(suffix, str) else suffix
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{path}: the output name must end in {' or '.join(suffixes)}")
     if path.is_dir():
         raise ValueError(f"{path}: is a folder; give a file name for the output")
     if not path.parent.is_dir():
