@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"guiapp: error: {exc}", file=sys.stderr)
             return 2
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from guiapp.core.models.catalog import DEFAULT_MODEL
@@ -77,9 +78,26 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.session:
         window.files.open_session_file(args.session)
+    elif args.model and opens_beside_a_model(args.model):
+        # a direction set, session or photo given as the file: open it over the built-in
+        # model, as dropping it on the window would (it is not a generator to load)
+        window.model_ready.connect(lambda: window.files.open_any(args.model),
+                                   Qt.ConnectionType.SingleShotConnection)
+        window.open_model(DEFAULT_MODEL)
     else:
         window.open_model(args.model or DEFAULT_MODEL)
     return app.exec()
+
+
+def opens_beside_a_model(path: str) -> bool:
+    """A file the window opens over a model rather than as one: a session (.json), a
+    direction set or a photo."""
+    from guiapp.core.io import is_direction_file
+    from guiapp.ui.photo_actions import is_photo_path
+
+    if path.startswith("builtin:") or not os.path.isfile(path):
+        return False
+    return path.lower().endswith(".json") or is_direction_file(path) or is_photo_path(path)
 
 
 if __name__ == "__main__":

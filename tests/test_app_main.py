@@ -82,6 +82,23 @@ def test_main_opens_a_session_with_a_big_seed(qtbot, config, tmp_path):
                     "rendered": BIG_SEED, "next": "3000000001"}
 
 
+def test_main_given_a_direction_file_opens_it_over_the_built_in_model(qtbot, config, tmp_path):
+    """``guiapp sefa.npz`` once said "could not open the model" and showed no model."""
+    from guiapp.core.io import save_direction_set
+
+    path = tmp_path / "sefa.npz"
+    save_direction_set(path, run_method(load_model(REF), "sefa", {"k": 3}).with_label(1, "smile"))
+    seen = {}
+
+    def script(win: MainWindow) -> None:
+        qtbot.waitUntil(lambda: len(win.store) == 3 and settled(win), timeout=60_000)
+        seen.update(ref=win.store.model_ref, label=win.store.label(1), error=win.last_error,
+                    shown=shown_pixels(win) is not None)
+
+    assert run_main([str(path), "--no-restore"], script) == 0
+    assert seen == {"ref": REF, "label": "smile", "error": "", "shown": True}
+
+
 def test_main_on_the_cpu_remembers_the_device(qtbot, config):
     seen = {}
 
