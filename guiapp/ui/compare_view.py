@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from guiapp.ui.compare_jobs import compare_job, metrics_job, pair_strips_job
 from guiapp.ui.qimage import array_to_pixmap
 from guiapp.ui.tooltips import set_tip
+from guiapp.ui.workspace_host import can_start_job
 
 if TYPE_CHECKING:
     from guiapp.ui.workspace_host import WindowHost
@@ -182,11 +183,7 @@ class CompareView(QWidget):
     # -- jobs --------------------------------------------------------------------------------
     def _start(self, job: Any, kind: str) -> int | None:
         host = self.host
-        if host.loaded is None:
-            host.show_error("Nothing to compare", "Open a model first.")
-            return None
-        if host.runner.is_busy():
-            host.show_error("Busy", "Wait for the running job to finish, or cancel it.")
+        if not can_start_job(host, "Nothing to compare", "Open a model first."):
             return None
         task = host.run_job(job, kind)
         self._tasks[task] = kind

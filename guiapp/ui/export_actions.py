@@ -28,6 +28,7 @@ from guiapp.ui.animation_dialog import (
     SeedExportOptions,
     run_dialog,
 )
+from guiapp.ui.workspace_host import can_start_job
 
 if TYPE_CHECKING:  # hook: window interface (the window's parts never import the window)
     from guiapp.ui.workspace_host import WindowHost as MainWindow
@@ -101,14 +102,7 @@ class ExportActions(QObject):
 
     # -- shared checks -----------------------------------------------------------------------
     def _ready(self) -> bool:
-        win = self.window
-        if win.loaded is None:
-            win.show_error("Nothing to save", "Open a model first.")
-            return False
-        if win.runner.is_busy():
-            win.show_error("Busy", "Wait for the running job to finish, or cancel it.")
-            return False
-        return True
+        return can_start_job(self.window, "Nothing to save", "Open a model first.")
 
     def _submit(self, job: Job, kind: str) -> int:
         task = self.window.run_job(job, kind)

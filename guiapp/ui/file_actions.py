@@ -32,6 +32,7 @@ from guiapp.core.upscale import upscale as core_upscale
 from guiapp.core.workspace_metadata import metadata_for_request
 from guiapp.ui.jobs import grid_job
 from guiapp.ui.photo_actions import is_photo_path  # hook: photos
+from guiapp.ui.workspace_host import can_start_job
 
 if TYPE_CHECKING:
     from guiapp.ui.replace_guard import ReplaceGuard
@@ -159,11 +160,8 @@ class FileActions(QObject):
     def save_grid(self, path: str | None = None, rows: int = 10) -> int | None:
         """Directions (the first ``rows``) x the strip's alphas, rendered in the worker."""
         win, ds = self.host, self.store.direction_set
-        if win.loaded is None or ds is None:
-            win.show_error("Nothing to save", "Open a model and run a method first.")
-            return None
-        if win.runner.is_busy():
-            win.show_error("Busy", "Wait for the running job to finish, or cancel it.")
+        if not can_start_job(win, "Nothing to save", "Open a model and run a method first.",
+                             has_input=ds is not None):
             return None
         name = f"grid_seed{self.store.seed}.png"
         path = path or self.ask_save_path("Save grid", PNG_FILTER, name)

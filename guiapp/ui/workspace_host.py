@@ -51,3 +51,15 @@ class WindowHost(Protocol):
 
     def restore_declined(self) -> bool:
         """True when the user said no to restoring the last session (autosave keeps it)."""
+
+
+def can_start_job(host: WindowHost, title: str, hint: str, has_input: bool = True) -> bool:
+    """Whether a job may start now; else tell the user why (no model or no ``has_input``:
+    ``title`` and ``hint``; another job running: wait or cancel) and return False."""
+    if host.loaded is None or not has_input:
+        host.show_error(title, hint)
+        return False
+    if host.runner.is_busy():
+        host.show_error("Busy", "Wait for the running job to finish, or cancel it.")
+        return False
+    return True
