@@ -158,7 +158,10 @@ def _kwarg(key, value):
 
 
 REFUSED = {
-    "stylegan1": (_stylegan1, r"StyleGAN \(version 1\) TensorFlow pickles are not supported"),
+    # A G_style Gs is read as StyleGAN (v1) (tests/test_stylegan1.py); this one's
+    # components are StyleGAN2's, so that reader refuses it, naming the part that is wrong.
+    "stylegan1": (_stylegan1, r"StyleGAN \(v1\) synthesis network is built by "
+                  r"'G_synthesis_stylegan2', not 'G_synthesis'"),
     "old version": (_set(None, "version", 3), r"version 3 is older than StyleGAN2"),
     "unknown network": (_set(None, "build_func_name", "G_other"), r"not a StyleGAN2 generator"),
     "configs B-D": (

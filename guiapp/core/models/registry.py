@@ -196,7 +196,10 @@ def _open(path: Path, name: str) -> GeneratorModel:
 # -- readers of the other families (one line each; tried in this order) -------------------
 register_reader("folder", "guiapp.core.models.biggan.reader:read_folder")  # hook: biggan
 register_reader("torch", "guiapp.core.models.biggan.reader:read_state_dict")  # hook: biggan
+register_reader("tf", "guiapp.core.models.stylegan1:read_tf")  # stylegan1 (before PGGAN:
+# its reader takes every state-version-2 network, and G_style ones may be version 2 too)
 register_reader("tf", "guiapp.core.models.pggan:read_tf")  # hook: pggan
 register_reader("torch", "guiapp.core.models.pggan:read_torch")  # hook: pggan
 register_reader(  # hook: genforce stylegan2 (H11c)
     "torch", "guiapp.core.models.formats.genforce_stylegan2:read_genforce_stylegan2")
+register_reader("torch", "guiapp.core.models.stylegan1:read_torch")  # stylegan1
