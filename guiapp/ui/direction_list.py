@@ -10,10 +10,11 @@ keep their own arrow keys).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
-from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
@@ -210,11 +211,14 @@ class DirectionList(QWidget):
         self._column.insertWidget(0, first)
 
     def _placeholder(self) -> QWidget:
-        slot = QWidget()
+        slot = _Placeholder(self._on_placeholder_focused)
         slot.setFixedHeight(self._row_height)
         slot.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # Tab builds the row and enters it
-        slot.installEventFilter(self)
         return slot
+
+    def _on_placeholder_focused(self, slot: QWidget) -> None:
+        if slot in self._slots:
+            self.row(self._slots.index(slot)).edit_label()  # Tab reached an unbuilt row
 
     def _on_store_model_changed(self) -> None:
         layer_lines = self.store.num_ws > 1
@@ -285,13 +289,8 @@ class DirectionList(QWidget):
             # Arrows a row leaves unused bubble up to the scroll area, which would scroll.
             if kind == QEvent.Type.KeyPress and self._handle_arrow(event):
                 return True
-        elif watched is self.scroll_area.viewport():
-            if kind == QEvent.Type.Resize:
-                self._build_visible_rows()
-        elif (
-            kind == QEvent.Type.FocusIn and isinstance(watched, QWidget) and watched in self._slots
-        ):
-            self.row(self._slots.index(watched)).edit_label()  # Tab reached an unbuilt row
+        elif watched is self.scroll_area.viewport() and kind == QEvent.Type.Resize:
+            self._build_visible_rows()
         return super().eventFilter(watched, event)
 
     def _handle_arrow(self, event: QKeyEvent) -> bool:
@@ -305,3 +304,16 @@ class DirectionList(QWidget):
             return False  # it ignored the key, at the end of its range: leave it be
         self.move_selection(step)
         return True
+
+
+class _Placeholder(QWidget):
+    """An unbuilt row's place: Tab reaching it builds the row (a focus handler, not an
+    event filter, which Python would be asked about for every move and resize)."""
+
+    def __init__(self, on_focus: Callable[[QWidget], None]) -> None:
+        super().__init__()
+        self._on_focus = on_focus
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self._on_focus(self)

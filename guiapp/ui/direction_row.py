@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QColor, QIcon, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
-    QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QSizePolicy,
-    QSlider,
-    QSpinBox,
     QStyle,
-    QToolButton,
     QWidget,
 )
-from superqt import QRangeSlider
 
 from guiapp.core.types import LayerRange
 from guiapp.ui.direction_tips import (
@@ -38,6 +32,14 @@ from guiapp.ui.direction_tips import (
     name_placeholder,
     name_tip,
     note_sentence,
+)
+from guiapp.ui.row_controls import (
+    RowDoubleSpinBox,
+    RowLineEdit,
+    RowRangeSlider,
+    RowSlider,
+    RowSpinBox,
+    RowToolButton,
 )
 from guiapp.ui.tooltips import set_tip
 from guiapp.ui.undo_keys import UndoKeys
@@ -68,28 +70,28 @@ class DirectionRow(QWidget):
 
         self.index_label = QLabel(str(index))
         self.index_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.label_edit = QLineEdit()
+        self.label_edit = RowLineEdit(self)
         self.label_edit.setFrame(False)
         set_tip(self.label_edit, NAME_TIP)
         self._set_label_look(editing=False)
-        self.alpha_slider = QSlider(Qt.Orientation.Horizontal)
+        self.alpha_slider = RowSlider(self, Qt.Orientation.Horizontal)
         self.alpha_slider.setSingleStep(ALPHA_STEPS // 10)
         self.alpha_slider.setPageStep(ALPHA_STEPS // 2)
-        self.alpha_box = QDoubleSpinBox()
+        self.alpha_box = RowDoubleSpinBox(self)
         self.alpha_box.setDecimals(2)
         self.alpha_box.setSingleStep(0.1)
         self.alpha_box.setKeyboardTracking(False)  # send on Enter, arrows or leaving the box
         self.alpha_box.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.layer_slider = QRangeSlider(Qt.Orientation.Horizontal)
+        self.layer_slider = RowRangeSlider(self, Qt.Orientation.Horizontal)
         self.layer_slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # no keys: the boxes take them
-        self.first_layer_box, self.last_layer_box = QSpinBox(), QSpinBox()
+        self.first_layer_box, self.last_layer_box = RowSpinBox(self), RowSpinBox(self)
         for box in (self.first_layer_box, self.last_layer_box):
             box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
             box.setKeyboardTracking(False)
             box.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.layers_caption = QLabel("layers")
         self.layers_caption.setEnabled(False)  # greyed: a caption, not a control
-        self.reset_button = QToolButton()
+        self.reset_button = RowToolButton(self)
         if "reset" not in _icons:
             _icons["reset"] = self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserReload)
         self.reset_button.setIcon(_icons["reset"])
@@ -126,10 +128,7 @@ class DirectionRow(QWidget):
         store.selection_changed.connect(self._on_store_selection_changed)
         store.model_changed.connect(self._on_store_model_changed)
         store.commit_requested.connect(self._on_store_commit_requested)
-        for child in self.findChildren(QWidget):
-            child.installEventFilter(self)
         self._undo_keys = UndoKeys(store.undo_stack, self._show_store_values, self)
-        self._undo_keys.watch(self.alpha_box, self.first_layer_box, self.last_layer_box)
         self.set_selected(store.selected == index)
 
     def _build_layout(self) -> None:
@@ -344,32 +343,37 @@ class DirectionRow(QWidget):
         palette.setColor(QPalette.ColorRole.Base, base if editing else QColor(0, 0, 0, 0))
         self.label_edit.setPalette(palette)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind in (QEvent.Type.FocusIn, QEvent.Type.MouseButtonPress):
+    # -- what the controls report (guiapp.ui.row_controls) ----------------------------------
+    def control_pressed(self, control: QWidget) -> None:
+        self.store.select(self.index)
+
+    def control_focus(self, control: QWidget, focused: bool) -> None:
+        if focused:
             self.store.select(self.index)
-        if watched is self.label_edit and kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
-            self._set_label_look(editing=kind == QEvent.Type.FocusIn)
-        elif watched is self.label_edit and kind == QEvent.Type.MouseButtonDblClick:
+        if control is self.label_edit:
+            self._set_label_look(editing=focused)
+
+    def control_double_clicked(self, control: QWidget) -> bool:
+        if control is self.label_edit:
             self.edit_label()
             return True
-        elif kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
-            if event.key() == Qt.Key.Key_F2:
-                self.edit_label()
-                return True
-            if event.key() == Qt.Key.Key_Escape and watched is self.label_edit:
-                self._shown.pop("label", None)
-                self.refresh()  # the store's label again
-                self.setFocus(Qt.FocusReason.OtherFocusReason)
-                return True
-        elif (
-            kind == QEvent.Type.Wheel
-            and isinstance(watched, QAbstractSlider | QAbstractSpinBox)
-            and not watched.hasFocus()
-        ):
-            event.ignore()  # let the list scroll instead of nudging an unfocused control
+        return False
+
+    def control_key(self, control: QWidget, event: QKeyEvent) -> bool:
+        if event.key() == Qt.Key.Key_F2:
+            self.edit_label()
             return True
-        return super().eventFilter(watched, event)
+        if event.key() == Qt.Key.Key_Escape and control is self.label_edit:
+            self._shown.pop("label", None)
+            self.refresh()  # the store's label again
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        if isinstance(control, QAbstractSpinBox):
+            return self._undo_keys.handle(event)  # Ctrl+Z: the session's history
+        return False
+
+    def control_wheel(self, control: QWidget) -> bool:
+        return isinstance(control, QAbstractSlider | QAbstractSpinBox) and not control.hasFocus()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_F2:

@@ -35,6 +35,7 @@ from guiapp.ui.method_panel import MethodPanel
 from guiapp.ui.model_picker import ModelPicker
 from guiapp.ui.photo_actions import PhotoActions  # hook: photos
 from guiapp.ui.ranking_plot import RankingPlot
+from guiapp.ui.render_dedupe import LastRequest
 from guiapp.ui.render_notice import SlowRenderNotice
 from guiapp.ui.replace_guard import ReplaceGuard
 from guiapp.ui.restore_banner import RestoreBanner
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.last_result: Any = None
         self.last_result_id = -1
         self._job_kind: dict[int, str] = {}
+        self._last_request = LastRequest()  # not the same render twice in a row
 
         self._build_widgets()
         self.files = FileActions(self, self.guard, self)
@@ -342,10 +344,16 @@ class MainWindow(QMainWindow):
         )
 
     def request_render(self, preview: bool | None = None) -> int | None:
+        """Ask the worker for the current image (not again if that is the newest request:
+        one change can say so twice); returns the request's id."""
         if self.loaded is None:
             return None
         request = self.current_request(preview)
-        request_id = self.render_queue.request((self.loaded.renderer, request))
+        renderer = self.loaded.renderer
+        if self._last_request.is_current(renderer, request):
+            return self.render_queue.latest_id
+        request_id = self.render_queue.request((renderer, request))
+        self._last_request.sent(renderer, request)
         self.render_notice.requested()
         return request_id
 
@@ -379,6 +387,7 @@ class MainWindow(QMainWindow):
         self.files.on_rendered(request_id)
 
     def _on_render_failed(self, request_id: int, message: str) -> None:
+        self._last_request.forget()  # asking again may work (another setting, a retry)
         self.render_notice.delivered(request_id)
         self.show_error("Could not render", message)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeyEvent, QPalette
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from guiapp.ui.tooltips import set_tip
@@ -35,6 +35,11 @@ REPEAT_BAR_COLOR = QColor("#c9d6e6")  # a direction whose notes say it repeats a
 BAR_WIDTH = 0.8
 MAX_TICKS = 20
 
+_BRUSHES = {"bar": pg.mkBrush(BAR_COLOR), "repeat": pg.mkBrush(REPEAT_BAR_COLOR),
+            "selected": pg.mkBrush(SELECTED_BAR_COLOR)}
+_BAR_PEN = pg.mkPen(BAR_COLOR.darker(130))
+_UNSET = object()
+
 # plot kind -> (left axis label, how one value reads in the caption)
 _KINDS: dict[str, tuple[str, str]] = {
     "explained_variance": ("Explained variance (%)", "{:.3g} % of the variance"),
@@ -51,6 +56,8 @@ class RankingPlot(QWidget):
         self.store = store
         self._values = np.zeros(0)
         self._kind = ""
+        self._applied: dict[str, Any] = {}  # what the axis label, ticks and legend show
+        self._brush_key: tuple[int, tuple[int, ...]] = (-1, ())
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         set_tip(self, "Click a bar to select its direction (Left/Right move the selection)")
 
@@ -132,6 +139,9 @@ class RankingPlot(QWidget):
 
     # -- store -> widget -------------------------------------------------------------------
     def _on_store_directions_changed(self) -> None:
+        """Show the store's set: only what differs from the set shown before is set on
+        the plot (a new axis label, ticks or legend costs a text layout each; a run's set
+        arrives while the user waits for it)."""
         ds = self.store.direction_set
         plot: dict[str, Any] = dict(ds.plot) if ds is not None else {}
         self._kind = str(plot.get("kind", ""))
@@ -144,21 +154,18 @@ class RankingPlot(QWidget):
         self._values = values * scale
 
         left, _ = _KINDS.get(self._kind, ("Score", ""))
-        self.plot_item.setLabel("left", str(plot.get("y_label", left)))
+        self._set_once("left label", str(plot.get("y_label", left)),
+                       lambda text: self.plot_item.setLabel("left", text))
         if k:
-            self.bars.setOpts(
-                x=np.arange(k),
-                height=self._values,
-                width=BAR_WIDTH,
-                brushes=self._brushes(),
-                pen=pg.mkPen(BAR_COLOR.darker(130)),
-            )
+            self._brush_key = self._brush_colors_key()
+            self.bars.setOpts(x=np.arange(k), height=self._values, width=BAR_WIDTH,
+                              brushes=self._brushes(), pen=_BAR_PEN)
             self.bars.show()
         else:
             self.bars.hide()
         step = max(1, math.ceil(k / MAX_TICKS))  # whole direction numbers, never 0.4
-        self.plot_item.getAxis("bottom").setTicks([[(i, str(i)) for i in range(0, k, step)]])
-        self.legend.clear()
+        self._set_once("ticks", (k, step), lambda _: self.plot_item.getAxis("bottom").setTicks(
+            [[(i, str(i)) for i in range(0, k, step)]]))
         baseline = plot.get("baseline")
         if baseline is not None and k:
             y = float(baseline) * scale
@@ -166,16 +173,29 @@ class RankingPlot(QWidget):
             self.baseline_line.setValue(y)
             self.baseline_line.show()
             self.baseline_text = f"random directions: {y:.3g}{unit}"
-            self.legend.addItem(self._legend_sample, self.baseline_text)
         else:
             self.baseline_line.hide()
             self.baseline_text = ""
+        self._set_once("legend", self.baseline_text, self._show_legend)
         self.show_set_training()
         self.plot_item.enableAutoRange()
         self._show_caption()
 
+    def _set_once(self, what: str, value: Any, apply: Any) -> None:
+        """``apply(value)`` unless ``value`` is what ``what`` shows already."""
+        if self._applied.get(what, _UNSET) != value:
+            self._applied[what] = value
+            apply(value)
+
+    def _show_legend(self, text: str) -> None:
+        self.legend.clear()
+        if text:
+            self.legend.addItem(self._legend_sample, text)
+
     def _on_store_selection_changed(self, index: int) -> None:
-        if len(self._values):
+        key = self._brush_colors_key()
+        if len(self._values) and key != self._brush_key:  # e.g. not again right after a new set
+            self._brush_key = key
             self.bars.setOpts(brushes=self._brushes())
         self._show_caption()
 
@@ -187,12 +207,23 @@ class RankingPlot(QWidget):
         ds = self.store.direction_set
         return ds.directions[index].notes if ds is not None and index < len(ds) else ""
 
-    def _brushes(self) -> list[QColor]:
-        colors = [REPEAT_BAR_COLOR if self._notes(i).startswith("near-duplicate") else BAR_COLOR
-                  for i in range(len(self._values))]
-        if 0 <= self.store.selected < len(colors):
-            colors[self.store.selected] = SELECTED_BAR_COLOR
-        return colors
+    def _brush_colors_key(self) -> tuple[int, tuple[int, ...]]:
+        """What the bar colours depend on: the selection and the repeated directions."""
+        ds = self.store.direction_set
+        k = len(self._values)
+        repeats = () if ds is None else tuple(
+            i for i, d in enumerate(ds.directions[:k]) if d.notes.startswith("near-duplicate"))
+        selected = self.store.selected if 0 <= self.store.selected < k else -1
+        return selected, repeats
+
+    def _brushes(self) -> list[QBrush]:
+        selected, repeats = self._brush_key
+        brushes = [_BRUSHES["bar"]] * len(self._values)
+        for i in repeats:
+            brushes[i] = _BRUSHES["repeat"]
+        if selected >= 0:
+            brushes[selected] = _BRUSHES["selected"]
+        return brushes
 
     def _show_caption(self) -> None:
         i = self.store.selected
@@ -265,5 +296,6 @@ class RankingPlot(QWidget):
             self.hide_training()
 
     def hide_training(self) -> None:
-        self.training.clear_history()
+        if not self.training.is_empty():
+            self.training.clear_history()
         self.training.hide()

@@ -68,6 +68,9 @@ class TrainingPlot(pg.PlotWidget):
     def clear_history(self) -> None:
         self.set_history([], [], [])
 
+    def is_empty(self) -> bool:
+        return not self._iterations and not self._loss
+
     def history(self) -> tuple[list[int], list[float], list[float]]:
         """``(iterations, loss, accuracy)`` as shown (accuracy as a fraction)."""
         return list(self._iterations), list(self._loss), list(self._accuracy)

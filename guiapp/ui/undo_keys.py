@@ -43,6 +43,11 @@ class UndoKeys(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
+        return self.handle(event)
+
+    def handle(self, event: QKeyEvent) -> bool:
+        """Step the history for an undo or redo key (True), or leave the key (False);
+        for boxes that report their keys themselves instead of being watched."""
         step = undo_step(event)
         if step == 0:
             return False
