@@ -60,6 +60,10 @@ def add_project_parser(sub: Any) -> None:
                    help="LPIPS network of the loss (default alex: faster on a CPU)")
     p.add_argument("--seed", type=_arg_type(parse_seed), default=0,
                    help="seed of the starting points (z) or of the noise on w")
+    p.add_argument("--no-noise", dest="noise", action="store_false",
+                   help="keep the model's fixed noise maps instead of optimising them with "
+                   "the latent (style-based models with noise inputs; a bare .npy output "
+                   "keeps none, so it implies this)")
     p.add_argument("--preview", metavar="FILE.png",
                    help="also save the crop and its reconstruction side by side")
     _class_option(p, "the class of a conditional generator to project into")
@@ -92,6 +96,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     settings = ProjectionSettings(
         space=args.space or "auto", steps=args.steps, restarts=args.restarts,
         perceptual=args.perceptual, seed=args.seed, class_index=args.class_index,
+        noise=args.noise and out.suffix.lower() != ".npy",
     )
     settings.check()
     model = load_model(args.model, args.device)
@@ -100,6 +105,9 @@ def cmd_project(args: argparse.Namespace) -> int:
         box, how = suggest_box(photo.rgb, faces=model.c_dim == 0,
                                style=crop_style(model.name))
     target = crop_square(photo.rgb, box, model.resolution)
+    if args.noise and not settings.noise and model.noise_shapes():
+        print("a bare .npy keeps no noise maps: projecting with the model's fixed noise "
+              "(write .npz to optimise them)")
     print(f"projecting the {how} crop {box[0]},{box[1]},{box[2]} of {photo.name} "
           f"({width}x{height}) into {space}, {args.steps} steps")
     with ProgressBar(enabled=None if args.progress else False) as bar:
@@ -109,8 +117,10 @@ def cmd_project(args: argparse.Namespace) -> int:
     if args.preview:
         save_png(args.preview, np.concatenate([target, result.image], axis=1),
                  {"photo": photo.name, "photo_sha256": photo.sha256, "crop": list(box)})
-    print(f"saved {space} latent to {out}: PSNR {result.psnr:.2f} dB, "
-          f"LPIPS {result.lpips:.4f} after {result.steps_done} steps")
+    maps = len(result.latent.noise or ())
+    print(f"saved {space} latent{f' and {maps} noise maps' if maps else ''} to {out}: "
+          f"PSNR {result.psnr:.2f} dB, LPIPS {result.lpips:.4f} after {result.steps_done} "
+          f"steps")
     return 0
 
 

@@ -5,6 +5,9 @@ z ``(z_dim,)``; w ``(w_dim,)``; w+ ``(num_ws, w_dim)`` as pSp, e4e and PTI save 
 (often ``(1, 18, 512)``); NVIDIA's projector writes ``projected_w.npz`` with ``w`` of
 ``(1, num_ws, w_dim)``. A bare array's space follows from its shape and the model's sizes;
 our files say it in a JSON ``meta`` entry (space, model sha256, photo name and sha256).
+A projected face of a model with noise inputs also keeps its optimised noise maps, as
+``noise_0`` ... ``noise_{n-1}`` entries ((R, R) float32, the count in ``meta``); a file
+without them renders with the model's own noise.
 
 Reading is bounded like every file the app opens: a regular file of at most
 :data:`MAX_LATENT_BYTES`, ``.npz`` members checked before they inflate, ``.npy`` headers
@@ -26,7 +29,8 @@ from guiapp.core.json_fields import as_dict, as_str, check_version, parse_json
 from guiapp.core.safe_files import FileFormatError, atomic_write, read_limited
 from guiapp.core.types import LATENT_SPACES, ProjectedLatent
 
-MAX_LATENT_BYTES = 16 << 20
+MAX_LATENT_BYTES = 32 << 20
+MAX_NOISE_MAPS = 64
 FORMAT = "guiapp.latent"
 VERSION = 1
 ARRAY_KEYS = ("latent", "w", "ws", "latents", "dlatents", "z", "projected_w")
@@ -45,6 +49,7 @@ class LatentFile:
     model_id: str = ""
     source: str = ""
     sha256: str = ""
+    noise: tuple[np.ndarray, ...] | None = None
 
 
 def _read_npy(data: bytes) -> np.ndarray:
@@ -79,6 +84,28 @@ def _meta(arrays: dict[str, np.ndarray], path: Path) -> dict[str, Any]:
     return meta
 
 
+def _noise(arrays: dict[str, np.ndarray], meta: dict[str, Any]
+           ) -> tuple[np.ndarray, ...] | None:
+    """The ``noise_i`` entries (removed from ``arrays``), checked; None when there are none."""
+    count = meta.get("noise_maps", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_NOISE_MAPS:
+        raise ValueError(f"its meta gives {count!r} noise maps, not 0..{MAX_NOISE_MAPS}")
+    maps = []
+    for i in range(count):
+        m = arrays.pop(f"noise_{i}", None)
+        if m is None:
+            raise ValueError(f"its meta names {count} noise maps and noise_{i} is missing")
+        if m.dtype.kind != "f" or m.ndim != 2 or m.shape[0] != m.shape[1] or m.size == 0:
+            raise ValueError(f"its noise_{i} is {m.dtype} {tuple(m.shape)}, not a square "
+                             f"float map")
+        if not np.all(np.isfinite(m)):
+            raise ValueError(f"its noise_{i} holds a value that is not a finite number")
+        maps.append(m.astype(np.float32))
+    for key in [k for k in arrays if k.startswith("noise_")]:
+        arrays.pop(key)  # stray maps the meta does not count are not the latent
+    return tuple(maps) if maps else None
+
+
 def _pick(arrays: dict[str, np.ndarray]) -> np.ndarray:
     for key in ARRAY_KEYS:
         if key in arrays:
@@ -98,9 +125,11 @@ def read_latent(path: str | Path) -> LatentFile:
         raise LatentFileError(str(exc)) from None
     try:
         meta: dict[str, Any] = {}
+        noise = None
         if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
             arrays = read_npz(data, MAX_LATENT_BYTES * 4)
             meta = _meta(arrays, path)
+            noise = _noise(arrays, meta)
             array = _pick(arrays)
         elif data[:6] == b"\x93NUMPY":
             array = _read_npy(data)
@@ -124,6 +153,7 @@ def read_latent(path: str | Path) -> LatentFile:
             as_str(meta.get("model_sha256", ""), "model_sha256", 200),
             as_str(meta.get("source", ""), "source", 4096),
             as_str(meta.get("photo_sha256", ""), "photo_sha256", 200),
+            noise,
         )
     except ValueError as exc:
         raise LatentFileError(f"{path}: {str(exc).splitlines()[0]}") from None
@@ -161,7 +191,15 @@ def latent_for_model(found: LatentFile, model: Any, name: str = "") -> Projected
                          f"latent is {want} wide")
     if space == "w+" and arr.shape[0] == 1:
         arr = np.repeat(arr, model.num_ws, axis=0)
-    return ProjectedLatent(space, arr, found.source or Path(name).name, found.sha256)
+    latent = ProjectedLatent(space, arr, found.source or Path(name).name, found.sha256,
+                             found.noise)
+    shapes = getattr(model, "noise_shapes", None)  # a ModelInfo has none: checked at render
+    if callable(shapes):
+        try:
+            latent.check_noise(shapes())
+        except ValueError as exc:
+            raise ValueError(f"{label}: {exc}") from None
+    return latent
 
 
 def load_latent(path: str | Path, model: Any) -> ProjectedLatent:
@@ -175,17 +213,20 @@ def load_latent(path: str | Path, model: Any) -> ProjectedLatent:
 
 def save_latent(path: str | Path, latent: ProjectedLatent, model_id: str = "") -> None:
     """Write ``latent`` to ``path``: ``.npy`` the bare array (w+ as (1, layers, dim), as
-    PTI and e4e load it), anything else our ``.npz`` with its metadata and, for w+, a ``w``
-    entry in NVIDIA's projector layout."""
+    PTI and e4e load it; noise maps cannot travel in it), anything else our ``.npz`` with
+    its metadata, its noise maps and, for w+, a ``w`` entry in NVIDIA's projector layout."""
     path = Path(path)
     arr = np.asarray(latent.array, np.float32)
     if path.suffix.lower() == ".npy":
         out = arr[None] if latent.space == "w+" else arr
         atomic_write(path, lambda fh: np.save(fh, out, allow_pickle=False))
         return
+    noise = latent.noise or ()
     meta = {"format": FORMAT, "version": VERSION, "space": latent.space,
-            "model_sha256": model_id, "source": latent.source, "photo_sha256": latent.sha256}
+            "model_sha256": model_id, "source": latent.source, "photo_sha256": latent.sha256,
+            "noise_maps": len(noise)}
     arrays: dict[str, np.ndarray] = {"latent": arr, "meta": np.array(json.dumps(meta))}
+    arrays.update({f"noise_{i}": np.asarray(n, np.float32) for i, n in enumerate(noise)})
     if latent.space == "w+":
         arrays["w"] = arr[None]
     atomic_write(path, lambda fh: np.savez(fh, **arrays))

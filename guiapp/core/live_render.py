@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from guiapp.core.edits import apply_workspace_edits, check_workspace
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.render import (
+    face_noise,
     request_latents,
     request_workspace,
     synthesize_uint8,
@@ -80,6 +81,7 @@ class LiveRenderer:
         self._base_key: tuple | None = None
         self._latent = None  # the request latent the cached base came from (kept alive)
         self._base: torch.Tensor | None = None
+        self._noise: list[torch.Tensor] | None = None  # the face's own noise maps, if any
         self._original: np.ndarray | None = None
         self._strip_key: tuple | None = None
         self._strip: np.ndarray | None = None
@@ -91,6 +93,7 @@ class LiveRenderer:
                id(req.latent))
         if key != self._base_key or self._base is None or req.latent is not self._latent:
             self._base = request_latents(self.model, req)
+            self._noise = face_noise(self.model, req.latent)
             self._base_key, self._original, self._latent = key, None, req.latent
         return self._base
 
@@ -108,14 +111,15 @@ class LiveRenderer:
                 original = image if ws is base else self._render_preview(base, stop, req.noise_mode)
             return RenderResult(req, image, original, self._strip, time.perf_counter() - t0, stop)
         t1 = time.perf_counter()
-        image = synthesize_uint8(self.model, ws, req.noise_mode)[0]
+        image = synthesize_uint8(self.model, ws, req.noise_mode, self._noise)[0]
         self._record(self.model.resolution, time.perf_counter() - t1)
         if ws is base:
             self._original = image
         original = None
         if req.want_original:
             if self._original is None:
-                self._original = synthesize_uint8(self.model, base, req.noise_mode)[0]
+                self._original = synthesize_uint8(self.model, base, req.noise_mode,
+                                                  self._noise)[0]
             original = self._original
         strip = self._render_strip(req, workspace, base)
         return RenderResult(req, image, original, strip, time.perf_counter() - t0)
@@ -156,7 +160,8 @@ class LiveRenderer:
         res = self.model.resolution
         with torch.inference_mode():
             t1 = time.perf_counter()
-            small = self.model.synthesize_preview(ws, stop, noise_mode)
+            small = (self.model.synthesize_preview(ws, stop, noise_mode) if self._noise is None
+                     else self.model.synthesize_preview(ws, stop, noise_mode, noise=self._noise))
             self._record(stop, time.perf_counter() - t1)
             pixels = torch.from_numpy(to_uint8(small)).permute(0, 3, 1, 2)
             if pixels.shape[-1] != res:
@@ -197,7 +202,7 @@ class LiveRenderer:
             ws = workspace_strip_latents(base, workspace, set_id, index, req.strip_alphas,
                                          layers)
             self._strip = np.concatenate(
-                list(synthesize_uint8(self.model, ws, req.noise_mode)), axis=1
+                list(synthesize_uint8(self.model, ws, req.noise_mode, self._noise)), axis=1
             )
             self._strip_key = key
         return self._strip

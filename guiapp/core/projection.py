@@ -13,11 +13,13 @@ Two recipes, by the generator's kind:
   at 75 % of the steps. w+ optimises one w per layer: it reconstructs better and edits worse
   (the latent leaves the region the directions were found in).
 
-Noise maps: our StyleGAN adapters keep the file's fixed noise as buffers. NVIDIA's recipe
-also optimises them, but a face is stored as its latent alone (:class:`ProjectedLatent`),
-and a session renders it with the file's noise; optimised noise maps would give a
-reconstruction that no later render reproduces. So the noise stays the file's, and the
-image shown at the end is exactly the one the session will render.
+Noise maps (models with noise inputs, StyleGAN2): optimised with w, as NVIDIA's projector
+does: they start as seeded unit Gaussians, take Adam steps with w, are renormalised to zero
+mean and unit variance after each step, and pay a multi-scale autocorrelation penalty
+(:func:`noise_regularizer`, weight :data:`NOISE_REG_WEIGHT`) that keeps them noise rather
+than a second copy of the photo. The face keeps them (:attr:`ProjectedLatent.noise`), and
+every later render of it uses them, so the image shown at the end is exactly the one the
+session renders. ``ProjectionSettings(noise=False)`` keeps the file's fixed noise.
 
 The loss is :class:`~guiapp.core.projection_loss.ReconstructionLoss`. ``progress`` and
 ``cancel`` as everywhere in the core; cancelling returns the best latent found so far.
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import Cancelled, CancelToken, Checkpoint, ProgressFn
@@ -43,6 +46,8 @@ PreviewFn = Callable[[int, np.ndarray], None]
 MAX_STEPS = 100_000
 W_STATS_SAMPLES = 10_000
 LR_RAMPUP, LR_RAMPDOWN, NOISE_RAMP, NOISE_FACTOR = 0.05, 0.25, 0.75, 0.05
+NOISE_REG_WEIGHT = 1e5
+"""Weight of the noise maps' autocorrelation penalty (NVIDIA's ``regularize_noise_weight``)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,8 @@ class ProjectionSettings:
     seed: int = 0
     preview_every: int = 10
     class_index: int | None = None
+    noise: bool = True
+    """Optimise the model's noise maps with w (style-based models that have noise inputs)."""
 
     def resolved_space(self, model: GeneratorModel) -> str:
         """The space to optimise in for ``model``; ValueError if the model has none such."""
@@ -120,6 +127,29 @@ def w_stats(model: GeneratorModel, samples: int = W_STATS_SAMPLES, seed: int = 1
     return avg.float(), math.sqrt(square / count)
 
 
+def noise_regularizer(maps: list[torch.Tensor]) -> torch.Tensor:
+    """NVIDIA's noise penalty: the squared autocorrelation at a one-pixel shift, along x
+    and y, of each map and of its 2x average-pooled versions down to 8 px. Zero for ideal
+    white noise; large when the maps hold image structure."""
+    total = torch.zeros((), device=maps[0].device if maps else "cpu")
+    for m in maps:
+        x = m[None, None]
+        while True:
+            total = total + (x * torch.roll(x, 1, dims=3)).mean().square()
+            total = total + (x * torch.roll(x, 1, dims=2)).mean().square()
+            if x.shape[2] <= 8:
+                break
+            x = F.avg_pool2d(x, 2)
+    return total
+
+
+def _start_noise(model: GeneratorModel, seed: int) -> list[torch.Tensor]:
+    """Seeded unit Gaussian maps, one per noise input, as leaf tensors to optimise."""
+    gen = torch.Generator(device="cpu").manual_seed(seed + 1)
+    return [torch.randn(shape, generator=gen).to(model.device).requires_grad_(True)
+            for shape in model.noise_shapes()]
+
+
 class _Search:
     """The loop state shared by both recipes: the best latent so far, checkpoints."""
 
@@ -130,10 +160,12 @@ class _Search:
         self.best_loss = math.inf
         self.best_ws: torch.Tensor | None = None
         self.best_latent: np.ndarray | None = None
+        self.best_noise: list[torch.Tensor] | None = None
         self.losses: list[float] = []
 
     def step_done(self, step: int, ws: torch.Tensor, latent: torch.Tensor,
-                  losses: torch.Tensor, images: torch.Tensor) -> None:
+                  losses: torch.Tensor, images: torch.Tensor,
+                  noise: list[torch.Tensor] | None = None) -> None:
         i = int(torch.argmin(losses))
         value = float(losses[i].detach())
         self.losses.append(value)
@@ -141,6 +173,7 @@ class _Search:
             self.best_loss = value
             self.best_ws = ws[i : i + 1].detach().clone()
             self.best_latent = latent[i].detach().cpu().numpy().astype(np.float32)
+            self.best_noise = None if noise is None else [n.detach().clone() for n in noise]
         every = max(1, self.settings.preview_every)
         if self.on_preview is not None and (step % every == 0 or step == self.settings.steps):
             self.on_preview(step, image_uint8(images[i : i + 1])[0])
@@ -189,7 +222,8 @@ def _project_w(search: _Search, plus: bool) -> None:
     if plus:
         start = start[:, None].repeat(1, model.num_ws, 1)
     w = start.clone().requires_grad_(True)
-    opt = torch.optim.Adam([w], lr=s.learning_rate, betas=(0.9, 0.999))
+    maps = _start_noise(model, s.seed) if s.noise else []
+    opt = torch.optim.Adam([w, *maps], lr=s.learning_rate, betas=(0.9, 0.999))
     gen = torch.Generator(device="cpu").manual_seed(s.seed)
     for step in range(1, s.steps + 1):
         t = (step - 1) / s.steps
@@ -198,12 +232,20 @@ def _project_w(search: _Search, plus: bool) -> None:
             group["lr"] = lr_at(t, s.learning_rate)
         noisy = w + torch.randn(w.shape, generator=gen).to(w.device) * noise_scale
         ws = noisy if plus else noisy[:, None].expand(-1, model.num_ws, -1)
-        images = model.synthesize(ws, noise_mode="const")
+        images = (model.synthesize(ws, noise_mode="const", noise=maps) if maps
+                  else model.synthesize(ws, noise_mode="const"))
         losses = search.loss(images)
-        search.step_done(step, ws, noisy[0:1] if plus else noisy, losses, images)
+        search.step_done(step, ws, noisy[0:1] if plus else noisy, losses, images,
+                         maps or None)
         opt.zero_grad(set_to_none=True)
-        losses.sum().backward()
+        total = losses.sum()
+        if maps:
+            total = total + NOISE_REG_WEIGHT * noise_regularizer(maps)
+        total.backward()
         opt.step()
+        with torch.no_grad():
+            for m in maps:  # back to zero mean, unit variance (NVIDIA's projector)
+                m.sub_(m.mean()).mul_(m.square().mean().rsqrt())
 
 
 def project(
@@ -245,11 +287,15 @@ def project(
                 raise
             cancelled = True
     assert search.best_ws is not None and search.best_latent is not None
+    best_noise = search.best_noise
     with torch.no_grad():
-        images = model.synthesize(search.best_ws, noise_mode="const")
+        images = (model.synthesize(search.best_ws, noise_mode="const", noise=best_noise)
+                  if best_noise else model.synthesize(search.best_ws, noise_mode="const"))
         distance = float(loss.perceptual(images)[0])
     image = image_uint8(images)[0]
+    noise = None if not best_noise else tuple(
+        n.cpu().numpy().astype(np.float32) for n in best_noise)
     latent = ProjectedLatent(space, search.best_latent.reshape(
-        (model.num_ws, model.latent_dim) if space == "w+" else (-1,)), source, sha256)
+        (model.num_ws, model.latent_dim) if space == "w+" else (-1,)), source, sha256, noise)
     return ProjectionResult(latent, image, np.asarray(search.losses, np.float32),
                             len(search.losses), cancelled, psnr(image, target), distance)

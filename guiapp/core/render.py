@@ -1,5 +1,8 @@
 """seed -> z -> w -> per-layer w -> truncation -> edits -> image (uint8, H x W x 3).
 
+A projected face may carry its own noise maps (:attr:`ProjectedLatent.noise`): every render
+of it passes them to the model (:func:`face_noise`, :func:`synthesize_face`).
+
 ``cutoff`` truncates only the first ``cutoff`` per-layer latents (NVIDIA's
 ``truncation_cutoff``: tame pose and shape, keep fine detail); ``class_index`` picks the
 class of a conditional generator (None: the model's current one).
@@ -58,12 +61,14 @@ def latent_face(model: GeneratorModel, latent: ProjectedLatent, truncation: floa
     latent used as it is (truncation does not apply to them: they are the face itself)."""
     arr = np.asarray(latent.array, np.float32)
     if latent.space == "z":
+        latent.check_noise(model.noise_shapes())
         if arr.shape != (model.z_dim,):
             raise ValueError(f"this z latent has shape {tuple(arr.shape)}, the model "
                              f"draws z of ({model.z_dim},)")
         z = torch.from_numpy(arr.copy())[None].to(model.device)
         with torch.inference_mode():
             return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
+    latent.check_noise(model.noise_shapes())
     if model.latent_space != "w":
         raise ValueError(f"this model has no w space (it edits z): a {latent.space} latent "
                          f"cannot be its face")
@@ -85,6 +90,25 @@ def request_latents(model: GeneratorModel, req: RenderRequest) -> torch.Tensor:
                         class_index=req.class_index)
 
 
+def face_noise(model: GeneratorModel, latent: ProjectedLatent | None
+               ) -> list[torch.Tensor] | None:
+    """The face's own noise maps as tensors on the model's device (None: the file's noise);
+    ValueError when they are not one per noise input of ``model``."""
+    if latent is None or latent.noise is None:
+        return None
+    latent.check_noise(model.noise_shapes())
+    return [torch.from_numpy(n.copy()).to(model.device) for n in latent.noise]
+
+
+def synthesize_face(model: GeneratorModel, ws: torch.Tensor, noise_mode: str = "const",
+                    noise: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+    """``model.synthesize`` with a face's noise maps (:func:`face_noise`) when it has them:
+    the one call every render of a projected face goes through."""
+    if noise is None:
+        return model.synthesize(ws, noise_mode)
+    return model.synthesize(ws, noise_mode, noise=noise)
+
+
 def request_workspace(req: RenderRequest) -> Workspace:
     """The workspace whose edits the request applies (the single-set shorthand as one)."""
     if req.workspace is not None:
@@ -99,13 +123,15 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def synthesize_uint8(
-    model: GeneratorModel, ws: torch.Tensor, noise_mode: str = "const"
+    model: GeneratorModel, ws: torch.Tensor, noise_mode: str = "const",
+    noise: Sequence[torch.Tensor] | None = None,
 ) -> np.ndarray:
-    """(N, num_ws, D) -> (N, H, W, 3) uint8, in batches of at most MAX_BATCH."""
+    """(N, num_ws, D) -> (N, H, W, 3) uint8, in batches of at most MAX_BATCH; ``noise``:
+    the face's own noise maps (:func:`face_noise`)."""
     out = []
     with torch.inference_mode():
         for i in range(0, ws.shape[0], MAX_BATCH):
-            out.append(to_uint8(model.synthesize(ws[i : i + MAX_BATCH], noise_mode)))
+            out.append(to_uint8(synthesize_face(model, ws[i : i + MAX_BATCH], noise_mode, noise)))
     return np.concatenate(out)
 
 
@@ -266,9 +292,11 @@ def render_request(model: GeneratorModel, req: RenderRequest, *,
     workspace = request_workspace(req)
     check_workspace(workspace, model.latent_space, model.latent_dim)
     spec = req.output
+    noise = face_noise(model, req.latent)
     if spec is None:
         base = request_latents(model, req)
-        return synthesize_uint8(model, apply_workspace_edits(base, workspace), req.noise_mode)[0]
+        return synthesize_uint8(model, apply_workspace_edits(base, workspace), req.noise_mode,
+                                noise)[0]
     set_id = spec.set_id if spec.set_id is not None else workspace.selected
     if set_id is None:
         raise ValueError("strips and grids need a direction set")
@@ -292,6 +320,7 @@ def render_request(model: GeneratorModel, req: RenderRequest, *,
     for n, (index, row_layers) in enumerate(rows):
         checkpoint(n / len(rows), f"Rendering row {n + 1} of {len(rows)}")
         ws = workspace_strip_latents(base, workspace, set_id, index, spec.alphas, row_layers)
-        out.append(np.concatenate(list(synthesize_uint8(model, ws, req.noise_mode)), axis=1))
+        out.append(np.concatenate(list(synthesize_uint8(model, ws, req.noise_mode, noise)),
+                                  axis=1))
     checkpoint(1.0, "Rendered")
     return np.concatenate(out, axis=0)

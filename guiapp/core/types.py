@@ -185,13 +185,17 @@ class ProjectedLatent:
 
     ``array`` is (z_dim,) for "z", (w_dim,) for "w" and (num_ws, w_dim) for "w+".
     ``source`` names where it came from (the photo's file name); ``sha256`` is the photo's
-    digest, so a saved image can say which photo it edits.
+    digest, so a saved image can say which photo it edits. ``noise``: the face's own noise
+    maps, one (R, R) float32 array per noise input of the model (a style-based model's
+    projection optimises them; every render of the face then uses them in place of the
+    file's fixed noise); None: the file's noise.
     """
 
     space: str
     array: np.ndarray
     source: str = ""
     sha256: str = ""
+    noise: tuple[np.ndarray, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.space not in LATENT_SPACES:
@@ -203,6 +207,26 @@ class ProjectedLatent:
                              f"not shape {tuple(self.array.shape)}")
         if not np.all(np.isfinite(self.array)):
             raise ValueError("the latent holds a value that is not a finite number")
+        if self.noise is not None:
+            maps = tuple(np.asarray(n, np.float32) for n in self.noise)
+            for n in maps:
+                if n.ndim != 2 or n.shape[0] != n.shape[1] or n.size == 0:
+                    raise ValueError(f"a noise map is (R, R), not shape {tuple(n.shape)}")
+                if not np.all(np.isfinite(n)):
+                    raise ValueError("a noise map holds a value that is not a finite number")
+            object.__setattr__(self, "noise", maps)
+
+    def check_noise(self, shapes: Sequence[tuple[int, int]]) -> None:
+        """ValueError unless the noise maps (if any) are one per input of ``shapes``."""
+        if self.noise is None:
+            return
+        have = tuple(n.shape for n in self.noise)
+        if have != tuple(tuple(s) for s in shapes):
+            sizes = (f"its noise inputs are {', '.join(str(s[0]) for s in shapes)} px"
+                     if shapes else "it has no noise inputs")
+            raise ValueError(f"the latent carries {len(have)} noise maps "
+                             f"({', '.join(str(s[0]) for s in have)} px) made for another "
+                             f"model: {sizes}")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ MAX_EDITS = 10_000
 MAX_SETS = 1_000
 MAX_SET_ID = 1 << 30
 MAX_NAME = 1_000
+MAX_NOISE_MAPS = 64
+MAX_NOISE_VALUES = 4096 * 4096
 
 
 def _layers_json(edit: Edit) -> list[int] | None:
@@ -102,19 +104,28 @@ def direction_set_from_json(data: Any, source: str) -> DirectionSet:
 
 
 def face_to_json(face: Face) -> dict[str, Any]:
-    """``{"seed": n}`` or ``{"latent": {space, source, sha256, shape, float32_le_base64}}``."""
+    """``{"seed": n}`` or ``{"latent": {space, source, sha256, shape, float32_le_base64}}``
+    (plus ``noise``, a list of arrays, when the face has its own noise maps)."""
     if isinstance(face, ProjectedLatent):
-        return {"seed": None, "latent": {"space": face.space, "source": face.source,
-                                         "sha256": face.sha256, **array_to_json(face.array)}}
+        latent = {"space": face.space, "source": face.source, "sha256": face.sha256,
+                  **array_to_json(face.array)}
+        if face.noise is not None:
+            latent["noise"] = [array_to_json(n) for n in face.noise]
+        return {"seed": None, "latent": latent}
     return {"seed": int(face)}
 
 
 def latent_from_json(value: Any, what: str = "latent") -> ProjectedLatent:
     d = jf.as_dict(value, what)
     arr = array_from_json(d, what, MAX_LAYERS * MAX_DIM)
+    noise = None
+    if d.get("noise") is not None:  # sessions before noise maps have none
+        noise = tuple(array_from_json(n, f"{what} noise map {i + 1}", MAX_NOISE_VALUES)
+                      for i, n in enumerate(jf.as_list(d["noise"], f"{what} noise",
+                                                       max_len=MAX_NOISE_MAPS)))
     return ProjectedLatent(jf.as_str(d.get("space"), f"{what} space", 10), arr,
                            jf.as_str(d.get("source", ""), f"{what} source", 4096),
-                           jf.as_str(d.get("sha256", ""), f"{what} sha256", 128))
+                           jf.as_str(d.get("sha256", ""), f"{what} sha256", 128), noise)
 
 
 def face_from_json(data: dict[str, Any]) -> Face:

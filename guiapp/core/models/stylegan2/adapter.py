@@ -16,6 +16,8 @@ resolution image, so :meth:`synthesize_preview` stops at a smaller block.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
@@ -127,13 +129,23 @@ class StyleGANModel(GeneratorModel):
         ws: torch.Tensor,
         noise_mode: str = "const",
         generator: torch.Generator | None = None,
+        noise: Sequence[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """(N, num_ws, w_dim) -> (N, 3, R, R) float32, nominally in [-1, 1] (not clamped).
 
-        ``noise_mode``: ``"const"`` (the file's fixed noise), ``"random"`` (fresh noise,
+        ``noise_mode``: ``"const"`` (the file's fixed noise, or ``noise``: one map per
+        :meth:`noise_shapes` entry, a projected photo's own), ``"random"`` (fresh noise,
         from ``generator`` when given) or ``"none"``.
         """
-        return self.net.synthesis(ws.to(self.device), noise_mode=noise_mode, generator=generator)
+        if noise is None:
+            return self.net.synthesis(ws.to(self.device), noise_mode=noise_mode,
+                                      generator=generator)
+        return self.net.synthesis(ws.to(self.device), noise_mode=noise_mode,
+                                  generator=generator, noise=noise)
+
+    def noise_shapes(self) -> tuple[tuple[int, int], ...]:
+        """(R, R) of each noise input in synthesis order (b4.conv1, b8.conv0, ...)."""
+        return self.net.synthesis.noise_shapes()
 
     def preview_resolutions(self) -> tuple[int, ...]:
         """Resolutions :meth:`synthesize_preview` can stop at (all blocks for 'skip')."""
@@ -143,16 +155,18 @@ class StyleGANModel(GeneratorModel):
         return tuple(synth.block_resolutions)
 
     def synthesize_preview(
-        self, ws: torch.Tensor, max_resolution: int, noise_mode: str = "const"
+        self, ws: torch.Tensor, max_resolution: int, noise_mode: str = "const",
+        noise: Sequence[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """(N, num_ws, w_dim) -> (N, 3, r, r): the RGB image of the largest block with
         ``r <= max_resolution`` (full resolution when the architecture has no per-block RGB).
-        The ws of the skipped blocks are ignored."""
+        The ws of the skipped blocks are ignored; ``noise`` as in :meth:`synthesize`."""
         stops = [r for r in self.preview_resolutions() if r <= max_resolution]
         stop = stops[-1] if stops else self.preview_resolutions()[0]
         if stop >= self.resolution:
-            return self.synthesize(ws, noise_mode)
-        return self.net.synthesis(ws.to(self.device), noise_mode=noise_mode, max_resolution=stop)
+            return self.synthesize(ws, noise_mode, noise=noise)
+        return self.net.synthesis(ws.to(self.device), noise_mode=noise_mode, max_resolution=stop,
+                                  noise=noise)
 
     def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
         """(N, num_ws, w_dim) -> (N, C * r * r) activations of ``layer`` (const noise)."""

@@ -40,12 +40,13 @@ CPU; narrower layers are bound by the tile transforms). CUDA keeps cuDNN's convo
 WINOGRAD_MIN_RESOLUTION = 16
 
 
-def fast_enabled(fast: bool | None, *tensors: torch.Tensor) -> bool:
+def fast_enabled(fast: bool | None, *tensors: torch.Tensor | None) -> bool:
     """Whether to take the fast path: not refused (``fast=False``) and autograd will not
     record, because it is off or none of ``tensors`` requires grad."""
     if fast is False:
         return False
-    return not torch.is_grad_enabled() or not any(t.requires_grad for t in tensors)
+    return not torch.is_grad_enabled() or not any(
+        t is not None and t.requires_grad for t in tensors)
 
 
 def synthesis_fast(fast: bool | None, ws: torch.Tensor, *params: torch.Tensor) -> bool:
@@ -237,6 +238,7 @@ def synthesis_layer_fast(
     act_gain: float,
     clamp: float | None,
     generator: torch.Generator | None,
+    noise_map: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``SynthesisLayer.forward`` without autograd: (N, I, H, W) -> (N, O, H', W').
 
@@ -259,7 +261,9 @@ def synthesis_layer_fast(
         x = modulated_conv_fast(x, w, wsq, styles, layer.bias, act_gain, 0, 2, blur_k, pad)
     else:
         raise ValueError("only 2x upsampling with a resample filter is supported")
-    if noise_mode == "const" and layer.use_noise:
+    if noise_mode == "const" and layer.use_noise and noise_map is not None:
+        noise = layer.noise(x, "const", noise_map=noise_map).mul_(act_gain)
+    elif noise_mode == "const" and layer.use_noise:
         sources = (layer.noise_const, layer.noise_strength)
         noise = cache.get("noise", sources, (act_gain,), lambda: layer.noise(x, "const") * act_gain)
     else:

@@ -208,18 +208,20 @@ class SynthesisLayer(nn.Module):
         gain: float = 1.0,
         generator: torch.Generator | None = None,
         fast: bool | None = None,
+        noise_map: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """(N, I, H, W), (N, w_dim) -> (N, O, H * up, W * up). ``fast``: None takes the fast
         path when autograd records nothing, False forces the reference ops (where ``fused``
-        applies)."""
+        applies). ``noise_map`` ((R, R) or (N, 1, R, R)) replaces the fixed noise of
+        ``noise_mode="const"`` (a projected photo's optimised noise)."""
         check_noise_mode(noise_mode)
         styles = self.affine(w)
         clamp = None if self.conv_clamp is None else self.conv_clamp * gain
-        if fast_enabled(fast, x, styles, self.weight, self.bias):
+        if fast_enabled(fast, x, styles, self.weight, self.bias, noise_map):
             return synthesis_layer_fast(
-                self, x, styles, noise_mode, LRELU_GAIN * gain, clamp, generator
+                self, x, styles, noise_mode, LRELU_GAIN * gain, clamp, generator, noise_map
             )
-        noise = self.noise(x, noise_mode, generator)
+        noise = self.noise(x, noise_mode, generator, noise_map)
         x = modulated_conv2d(
             x, self.weight, styles, noise, self.up, self.padding, self.resample_filter,
             fused=fused,
@@ -227,11 +229,15 @@ class SynthesisLayer(nn.Module):
         return bias_act(x, self.bias, "lrelu", LRELU_GAIN * gain, clamp)
 
     def noise(
-        self, x: torch.Tensor, mode: str, generator: torch.Generator | None = None
+        self, x: torch.Tensor, mode: str, generator: torch.Generator | None = None,
+        noise_map: torch.Tensor | None = None,
     ) -> torch.Tensor | None:
-        """Noise times its strength, broadcastable to the (N, O, R, R) output, or None."""
+        """Noise times its strength, broadcastable to the (N, O, R, R) output, or None.
+        ``noise_map`` stands in for the fixed noise of mode "const"."""
         if not self.use_noise or mode == "none":
             return None
+        if mode == "const" and noise_map is not None:
+            return noise_map.to(x.device, x.dtype) * self.noise_strength
         if mode == "random":
             shape = (x.shape[0], 1, self.resolution, self.resolution)
             device = x.device if generator is None else generator.device

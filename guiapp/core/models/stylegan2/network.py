@@ -22,6 +22,7 @@ stylegan2-ada-pytorch (``mapping.fc0.weight``, ``synthesis.b8.conv0.affine.weigh
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -173,23 +174,32 @@ class SynthesisBlock(nn.Module):
         if not self.is_first and self.architecture == "resnet":
             self.skip = Conv2dLayer(in_ch, out_ch, cfg.resample_filter)
 
+    def noise_layers(self) -> list[SynthesisLayer]:
+        """The block's convs that add noise, in order (conv0, conv1)."""
+        convs = [self.conv1] if self.is_first else [self.conv0, self.conv1]
+        return [c for c in convs if c.use_noise]
+
     def convs(
-        self, x: torch.Tensor | None, ws: torch.Tensor, channels_last: bool = False, **layer_kwargs
+        self, x: torch.Tensor | None, ws: torch.Tensor, channels_last: bool = False,
+        noise: Sequence[torch.Tensor] | None = None, **layer_kwargs
     ) -> torch.Tensor:
         """The block's activations: (N, C_in, R/2, R/2) -> (N, C, R, R); ``ws`` (N, k, w_dim).
-        ``channels_last``: start from the constant in that memory format (faster convs)."""
+        ``channels_last``: start from the constant in that memory format (faster convs).
+        ``noise``: one map per :meth:`noise_layers` entry, in place of the fixed noise."""
+        maps = dict(zip(map(id, self.noise_layers()), noise, strict=True)) if noise else {}
         if self.is_first:
             x = self.const.unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            return self.conv1(x, ws[:, 0], **layer_kwargs)
+            return self.conv1(x, ws[:, 0], noise_map=maps.get(id(self.conv1)), **layer_kwargs)
+        n0, n1 = maps.get(id(self.conv0)), maps.get(id(self.conv1))
         if self.architecture == "resnet":
             y = self.skip(x, gain=math.sqrt(0.5), fast=layer_kwargs.get("fast"))
-            x = self.conv0(x, ws[:, 0], **layer_kwargs)
-            x = self.conv1(x, ws[:, 1], gain=math.sqrt(0.5), **layer_kwargs)
+            x = self.conv0(x, ws[:, 0], noise_map=n0, **layer_kwargs)
+            x = self.conv1(x, ws[:, 1], gain=math.sqrt(0.5), noise_map=n1, **layer_kwargs)
             return y + x
-        x = self.conv0(x, ws[:, 0], **layer_kwargs)
-        return self.conv1(x, ws[:, 1], **layer_kwargs)
+        x = self.conv0(x, ws[:, 0], noise_map=n0, **layer_kwargs)
+        return self.conv1(x, ws[:, 1], noise_map=n1, **layer_kwargs)
 
     def rgb(
         self,
@@ -240,8 +250,12 @@ class SynthesisNetwork(nn.Module):
         max_resolution: int | None = None,
         generator: torch.Generator | None = None,
         fast: bool | None = None,
+        noise: Sequence[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Images in about [-1, 1]: (N, C, R, R), R = ``min(max_resolution, resolution)``.
+
+        ``noise``: one (R, R) map per entry of :meth:`noise_shapes`, used in place of the
+        file's fixed noise when ``noise_mode`` is "const" (a projected photo's own maps).
 
         Stopping early (``max_resolution``) returns the RGB skip image at that block, a
         cheap preview; it needs the 'skip' architecture. ``fast``: None (default) takes
@@ -250,14 +264,15 @@ class SynthesisNetwork(nn.Module):
         True takes the fast paths on any device (see ``synthesis_fast``).
         """
         ws = self._check_ws(ws)
+        per_block = self._block_noise(noise)
         fused = ws.shape[0] == 1 if fused is None else fused
-        fast = synthesis_fast(fast, ws, *self.parameters())
+        fast = synthesis_fast(fast, ws, *self.parameters(), *(noise or ()))
         kwargs = {"noise_mode": noise_mode, "fused": fused, "generator": generator, "fast": fast}
         x = img = None
         for res in self.block_resolutions:
             block = self.block(res)
             bws = self.block_ws(ws, res)
-            x = block.convs(x, bws, channels_last=fast, **kwargs)
+            x = block.convs(x, bws, channels_last=fast, noise=per_block.get(res), **kwargs)
             img = block.rgb(x, img, bws, fused, fast)
             if max_resolution is not None and res >= max_resolution and img is not None:
                 break
@@ -287,6 +302,30 @@ class SynthesisNetwork(nn.Module):
             if r == res:
                 return x.contiguous()
         raise AssertionError("unreachable")
+
+    def noise_shapes(self) -> tuple[tuple[int, int], ...]:
+        """(R, R) of each noise input, in order: b4.conv1, b8.conv0, b8.conv1, ... (the
+        order of NVIDIA's ``noise_const`` buffers)."""
+        return tuple((layer.resolution, layer.resolution)
+                     for res in self.block_resolutions
+                     for layer in self.block(res).noise_layers())
+
+    def _block_noise(self, noise: Sequence[torch.Tensor] | None
+                     ) -> dict[int, list[torch.Tensor]]:
+        """``noise`` (one map per noise input) split per block resolution; ValueError
+        when the count or a shape does not fit."""
+        if noise is None:
+            return {}
+        shapes = self.noise_shapes()
+        if len(noise) != len(shapes):
+            raise ValueError(f"this generator has {len(shapes)} noise inputs, not {len(noise)}")
+        out: dict[int, list[torch.Tensor]] = {}
+        for shape, n in zip(shapes, noise, strict=True):
+            if tuple(n.shape[-2:]) != shape:
+                raise ValueError(f"a noise map of shape {tuple(n.shape)} where the generator "
+                                 f"has {shape}")
+            out.setdefault(shape[0], []).append(n)
+        return out
 
     def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
         if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:

@@ -34,6 +34,10 @@ class StyleGAN3Model(StyleGANModel):
         ]
         return ("input", *small)
 
+    def noise_shapes(self) -> tuple[tuple[int, int], ...]:
+        """None: StyleGAN3 has no noise inputs."""
+        return ()
+
     def preview_resolutions(self) -> tuple[int, ...]:
         """Only the full resolution: StyleGAN3 has no per-resolution RGB outputs."""
         return (self.resolution,)
