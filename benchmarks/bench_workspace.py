@@ -10,8 +10,11 @@
   table cost before, one base synthesis per set). Target: <= 10 s for 256 seeds on 2 cores.
   ``cpu_seconds`` (process CPU time) shows the work when other processes share the cores;
   ``one_more_set_s``: the table again with a fourth set (the others come from the cache).
+  ``--against COMMIT`` also times that commit's :mod:`guiapp.core.compare_effect` (read
+  with ``git show``, run in this process on the same model) as ``before_*``.
 
     python -m benchmarks.bench_workspace [--renders 200] [--seeds 256] [--count 10]
+        [--against f7731bd] [--skip-renders]
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import subprocess
+import sys
 import time
+import types
 
 import numpy as np
 import torch
@@ -38,12 +44,30 @@ def p50_ms(times: list[float]) -> float:
     return round(float(np.percentile(np.array(times) * 1e3, 50)), 3)
 
 
+def module_at(commit: str, path: str, name: str) -> types.ModuleType:
+    """The module ``path`` as it was at ``commit`` (its imports resolve to today's code)."""
+    src = subprocess.run(["git", "show", f"{commit}:{path}"], capture_output=True, text=True,
+                         check=True).stdout
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(src, f"{commit}:{path}", "exec"), module.__dict__)
+    return module
+
+
+def timed(fn, *args, **kwargs) -> tuple[object, float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn(*args, **kwargs)
+    return out, round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=256)
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--against", default=None, help="a commit to time the table against")
+    parser.add_argument("--skip-renders", action="store_true")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -65,10 +89,10 @@ def main() -> None:
     times: dict[str, list[float]] = {k: [] for k in requests}
     cpu: dict[str, list[float]] = {k: [] for k in requests}
     with torch.inference_mode():
-        for _ in range(10):  # warm-up
+        for _ in range(0 if args.skip_renders else 10):  # warm-up
             for req in requests.values():
                 render_request(model, req)
-        for _ in range(args.renders):
+        for _ in range(1 if args.skip_renders else args.renders):
             for key, req in requests.items():
                 t0, c0 = time.perf_counter(), time.process_time()
                 render_request(model, req)
@@ -77,9 +101,17 @@ def main() -> None:
     single_ms, combined_ms = p50_ms(times["single"]), p50_ms(times["combined"])
     single_cpu, combined_cpu = p50_ms(cpu["single"]), p50_ms(cpu["combined"])
 
-    t0, c0 = time.perf_counter(), time.process_time()
-    rows = metrics_table(model, sets, seeds=args.seeds, count=args.count)
-    table_s, table_cpu = time.perf_counter() - t0, time.process_time() - c0
+    rows, table_s, table_cpu = timed(metrics_table, model, sets, seeds=args.seeds,
+                                     count=args.count)
+    before: dict[str, float] = {}
+    if args.against:
+        old = module_at(args.against, "guiapp/core/compare_effect.py", "compare_effect_before")
+        named = [ds for _, ds in sets] + [random_directions(model, args.count)]
+        _, before_s, before_cpu = timed(old.set_effects, model, named, range(args.seeds),
+                                        args.count)
+        before = {"before_commit": args.against, "before_seconds": before_s,
+                  "before_cpu_seconds": before_cpu,
+                  "cpu_speedup_vs_before": round(before_cpu / table_cpu, 2)}
     t0 = time.perf_counter()
     for _, ds in [*sets, ("random", random_directions(model, args.count))]:
         measure(model, ds, range(args.seeds), count=args.count)
@@ -102,7 +134,7 @@ def main() -> None:
                           "cpu_seconds": round(table_cpu, 2),
                           "one_more_set_s": round(one_more_s, 2),
                           "baseline_set_by_set_s": round(one_by_one_s, 2),
-                          "speedup": round(one_by_one_s / table_s, 2)},
+                          "speedup": round(one_by_one_s / table_s, 2), **before},
     }, indent=1))
 
 

@@ -18,8 +18,8 @@ from guiapp.core.compare import (
     metrics_table,
     transfer_labels,
 )
-from guiapp.core.compare_effect import random_directions
-from guiapp.core.direction_metrics import measure
+from guiapp.core.compare_effect import random_directions, set_effects
+from guiapp.core.direction_metrics import DirectionMetrics, measure
 from guiapp.core.methods import run_method
 from guiapp.core.models.registry import load_model
 from guiapp.core.progress import Cancelled, CancelToken
@@ -27,6 +27,13 @@ from guiapp.core.types import Direction, DirectionSet
 
 DIM, K = 24, 6
 LABELS = ("smile", "age", "", "glasses", "pose", "hair")
+
+
+def assert_same_figures(got: DirectionMetrics, want: DirectionMetrics) -> None:
+    """The shared-image, float32 table path gives the straightforward figures to 1e-5."""
+    assert (got.count, got.seeds, got.step) == (want.count, want.seeds, want.step)
+    for name in ("distinctness", "consistency", "per_direction", "change_norm"):
+        assert np.allclose(getattr(got, name), getattr(want, name), rtol=0, atol=1e-5), name
 
 
 def planted() -> tuple[DirectionSet, DirectionSet, np.ndarray]:
@@ -134,9 +141,7 @@ def test_the_metrics_table_is_the_one_measure_on_the_same_seeds():
     assert [r.name for r in rows] == ["SeFa", "GANSpace", BASELINE_NAME]
     assert [r.baseline for r in rows] == [False, False, True]
     for row, ds in zip(rows, (sefa, gs), strict=False):
-        alone = measure(model, ds, range(6), count=3)
-        assert row.metrics.consistency == pytest.approx(alone.consistency, abs=1e-9)
-        assert row.metrics.distinctness == pytest.approx(alone.distinctness, abs=1e-9)
+        assert_same_figures(row.metrics, measure(model, ds, range(6), count=3))
     assert seen == sorted(seen) and seen[-1] == 1.0
     token = CancelToken()
     token.cancel()
@@ -162,4 +167,19 @@ def test_a_table_recomputed_with_one_more_set_measures_only_that_set():
     again = metrics_table(model, [("a", first), ("b", second)], seeds=[5, 6, 7], count=2)
     assert len(calls) - n_first == 1 + 2  # only "b" is measured
     assert again[0].metrics == before[0].metrics and again[2].metrics == before[1].metrics
-    assert again[1].metrics == measure(model, second, [5, 6, 7], count=2)
+    assert_same_figures(again[1].metrics, measure(model, second, [5, 6, 7], count=2))
+
+
+def test_the_fast_table_equals_measuring_set_by_set_over_several_batches():
+    """Three sets measured together in batches of 4 seeds (base images shared, float32
+    changes, float64 sums) give the figures of measuring each set alone in float64."""
+    model = load_model("builtin:dcgan-digiface")
+    sets = [run_method(model, "sefa", {"k": 5}), random_directions(model, 4, seed=3),
+            random_directions(model, 3, seed=4)]
+    seeds = [2, 3, 5, 8, 13, 21, 34, 55, 89, 144]
+    effects = set_effects(model, sets, seeds, count=4, batch=4)
+    for ds, got in zip(sets, effects, strict=True):
+        want = measure(model, ds, seeds, count=min(4, len(ds)))
+        assert_same_figures(got.metrics, want)
+        assert got.means.shape == (want.count, 3 * 64 * 64)
+        assert 0.0 < want.distinctness < 1.0 and 0.0 < want.consistency < 1.0

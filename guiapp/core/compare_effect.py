@@ -106,8 +106,34 @@ def _edited(model: GeneratorModel, ds: DirectionSet, k: int, step: float, ws: to
 
 
 def _images(model: GeneratorModel, ws: torch.Tensor) -> torch.Tensor:
+    """(N, P) float32 images clamped to [-1, 1] as shown: a fresh tensor, safe to change
+    in place (no float64 copy: the sums below accumulate in float64 instead)."""
     with torch.inference_mode():
-        return model.synthesize(ws).clamp(-1, 1).flatten(1).to(torch.float64)
+        return model.synthesize(ws).flatten(1).float().clamp(-1, 1)
+
+
+class _Sums:
+    """Running sums of one set's measured directions over the seed batches: the changes
+    and their unit vectors ((K, P) float64), ``sum |u|^2`` and the change norms."""
+
+    def __init__(self, count: int, pixels: int) -> None:
+        self.change = np.zeros((count, pixels))
+        self.unit = np.zeros((count, pixels))
+        self.squares = np.zeros(count)
+        self.norms = np.zeros(count)
+
+    def add(self, k: int, change: torch.Tensor) -> None:
+        """Add the (N, P) float32 changes of direction ``k``; ``change`` is consumed
+        (divided in place into its unit vectors)."""
+        with torch.inference_mode():
+            self.change[k] += change.sum(0, dtype=torch.float64).numpy()
+            size = change.norm(dim=1)
+            change.div_(size.clamp_min(EPS)[:, None])
+            self.unit[k] += change.sum(0, dtype=torch.float64).numpy()
+            size64 = size.double()
+            # |u|^2 is 1, or (|c| / EPS)^2 for a change below EPS: no pass over the pixels
+            self.squares[k] += float(((size64 / size64.clamp_min(EPS)) ** 2).sum())
+            self.norms[k] += float(size64.sum())
 
 
 def set_effects(
@@ -172,35 +198,29 @@ def _measure(model: GeneratorModel, sets: Sequence[DirectionSet], counts: Sequen
     latents = seed_latents(model, seeds)
     zs = torch.from_numpy(np.stack([model.sample_z(1, s)[0] for s in seeds])).to(
         model.device, torch.float32)
-    stats = [np.zeros((4, k, 0)) for k in counts]  # per set: sums, unit sums (K, P)
-    squares = [np.zeros(k) for k in counts]
-    norms = [np.zeros(k) for k in counts]
+    sums: list[_Sums] = []
     for start in range(0, len(seeds), batch):
         checkpoint(done / max(total, 1), "Measuring directions")
         ws = latents[start : start + batch]
         base = _images(model, ws)
+        if start == 0:
+            sums = [_Sums(k, base.shape[1]) for k in counts]
         for n, ds in enumerate(sets):
-            if start == 0:
-                stats[n] = np.zeros((2, counts[n], base.shape[1]))
             for k in range(counts[n]):
                 checkpoint(done / max(total, 1),
                            f"Measuring {ds.method} direction {k + 1} of {counts[n]}")
                 edited = _edited(model, ds, k, step, ws, zs[start : start + batch])
-                change = _images(model, edited) - base
-                size = change.norm(dim=1)
-                unit = change / size.clamp_min(EPS)[:, None]
-                stats[n][0, k] += change.sum(0).numpy()
-                stats[n][1, k] += unit.sum(0).numpy()
-                squares[n][k] += float((unit * unit).sum())
-                norms[n][k] += float(size.sum())
+                with torch.inference_mode():
+                    sums[n].add(k, _images(model, edited).sub_(base))
                 done += 1
     checkpoint(1.0, "Measured")
     out = []
     for n, k in enumerate(counts):
-        means = stats[n][0] / len(seeds)
-        per = tuple(consistency(stats[n][1, i], squares[n][i], len(seeds)) for i in range(k))
+        acc = sums[n]
+        means = acc.change / len(seeds)
+        per = tuple(consistency(acc.unit[i], acc.squares[i], len(seeds)) for i in range(k))
         out.append(SetEffects(means, DirectionMetrics(
             distinctness=distinctness(means), consistency=float(np.mean(per)),
-            per_direction=per, change_norm=tuple(float(v / len(seeds)) for v in norms[n]),
+            per_direction=per, change_norm=tuple(float(v / len(seeds)) for v in acc.norms),
             count=k, seeds=len(seeds), step=float(step))))
     return out
