@@ -1,12 +1,18 @@
 """``guiapp-cli render`` for animations and batch export:
 
-- ``--animate INDEX --alphas LO,HI,FRAMES -o walk.mp4``: the walk along direction INDEX
-  from LO to HI and back (``--no-bounce``: once), the other ``--edit`` values held
+- ``--animate [SET:]INDEX --alphas LO,HI,FRAMES -o walk.mp4``: the walk along direction
+  INDEX of set SET (default: the first ``--directions`` file, or the session's selected
+  set) from LO to HI and back (``--no-bounce``: once), the other edits of every set held
   (``--no-hold-edits``: only the walk);
 - ``--morph SEED2 --frames N -o morph.gif``: from ``--seed`` to SEED2, slerp in z
   (``--morph-space w``: a straight line in w); ``--bounce`` comes back;
-- ``--seeds 0-99,120 -o out/{seed}.png``: the edits over many seeds, one PNG each; an
-  output name without ``{seed}`` makes one grid image instead (``--columns``).
+- ``--seeds 0-99,120 -o out/{seed}.png``: the edits over many seeds, one PNG each (with the
+  metadata a plain ``render`` of that seed writes); an output name without ``{seed}``
+  makes one grid image instead (``--columns``).
+
+Like a plain render they take several ``--directions`` files with ``--edit
+SET:INDEX=ALPHA`` edits, or ``--session FILE`` for the model, face and edits
+(:mod:`guiapp.cli_export_source`).
 
 The options are added to the render command by :func:`add_export_options`; :func:`run_export`
 runs first in ``cmd_render`` and returns None when the command is a plain render. Every
@@ -17,13 +23,15 @@ on failure.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from guiapp.cli_args import PROG, _arg_type, parse_finite, parse_index, parse_seed
+from guiapp.cli_args import _arg_type, parse_finite, parse_index, parse_seed, parse_set_index
 from guiapp.cli_progress import ProgressBar
 from guiapp.core.animation_limits import DEFAULT_BATCH, MAX_FRAMES, MIN_FRAMES, MORPH_SPACES
+
+if TYPE_CHECKING:
+    from guiapp.cli_export_source import ExportSource
 
 DEFAULT_FPS = 30.0
 DEFAULT_MORPH_FRAMES = 30
@@ -78,9 +86,10 @@ def add_export_options(p: argparse.ArgumentParser) -> None:
         if "--seed" in action.option_strings:
             action.required = False
     g = p.add_argument_group("animations and batch export")
-    g.add_argument("--animate", type=_arg_type(parse_index), metavar="INDEX",
-                   help="save the walk along direction INDEX over --alphas LO,HI,FRAMES as an "
-                   "animation (.mp4, .gif, .webp, .png/.apng)")
+    g.add_argument("--animate", type=_arg_type(parse_set_index), metavar="[SET:]INDEX",
+                   help="save the walk along direction INDEX of set SET (default: the first "
+                   "--directions, or the session's selected set) over --alphas LO,HI,FRAMES "
+                   "as an animation (.mp4, .gif, .webp, .png/.apng)")
     g.add_argument("--morph", type=_arg_type(parse_seed), metavar="SEED2",
                    help="save the morph from --seed to SEED2 as an animation")
     g.add_argument("--seeds", type=_arg_type(_seed_list), metavar="LIST",
@@ -97,7 +106,8 @@ def add_export_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--bounce", action=argparse.BooleanOptionalAction, default=None,
                    help="come back to the start (default: yes for --animate, no for --morph)")
     g.add_argument("--hold-edits", action=argparse.BooleanOptionalAction, default=True,
-                   help="--animate: keep the other --edit values in every frame (default yes)")
+                   help="--animate: keep the other edits (of every set) in every frame "
+                   "(default yes)")
     g.add_argument("--morph-space", choices=MORPH_SPACES, default="z",
                    help="--morph: slerp in z (default) or a straight line in w")
     g.add_argument("--columns", type=_arg_type(_columns), metavar="N",
@@ -116,20 +126,23 @@ def _mode(args: argparse.Namespace) -> str | None:
     mode = given[0] if given else None
     if mode is None:
         if args.seed is None:
-            raise ValueError("--seed is required (or --seeds LIST)")
+            raise ValueError("--seed is required (or --seeds LIST, or --session FILE)")
         return None
+    session = args.session is not None
     if args.strip is not None or args.grid is not None:
         raise ValueError(f"--{mode} cannot be combined with --strip or --grid")
     if args.scale != 1:
         raise ValueError(f"--scale is for single images; use --size with --{mode}"
                          if mode != "seeds" else "--scale is for single images, not --seeds")
-    if mode != "seeds" and args.seed is None:
-        raise ValueError(f"--{mode} needs --seed")
+    if mode != "seeds" and args.seed is None and not session:
+        raise ValueError(f"--{mode} needs --seed (or --session FILE)")
     if args.layers is not None and mode != "animate":
         raise ValueError("--layers goes with --strip or --animate")
-    if (args.animate is not None or args.edit) and not args.directions:
-        raise ValueError(f"--{'animate' if args.animate is not None else 'edit'} "
-                         "needs --directions FILE")
+    if args.animate is not None and not (args.direction_files or session):
+        raise ValueError("--animate needs --directions FILE (or --session FILE)")
+    from guiapp.cli_export_source import check_source_args
+
+    check_source_args(args)
     return mode
 
 
@@ -154,66 +167,45 @@ def run_export(args: argparse.Namespace) -> int | None:
             from guiapp.core.video import check_animation_target
 
             check_animation_target(out, args.fps)
-    context = _load(args)
+    from guiapp.cli_export_source import load_source
+
+    source = load_source(args)
     with ProgressBar(enabled=None if args.progress else False) as bar:
-        message = (_animation(args, mode, context, bar) if mode != "seeds"
-                   else _seeds(args, context, bar))
+        message = (_animation(args, mode, source, bar) if mode != "seeds"
+                   else _seeds(args, source, bar))
     print(message)
     return 0
 
 
-def _load(args: argparse.Namespace) -> dict[str, Any]:
-    from guiapp.core.edits import check_compatible
-    from guiapp.core.io import load_direction_set
-    from guiapp.core.models.registry import load_model
-
-    ds = load_direction_set(args.directions) if args.directions else None
-    model = load_model(args.model, args.device)
-    if ds is not None:
-        check_compatible(ds, model.latent_space, model.latent_dim)
-        if ds.model_id and ds.model_id != model.model_id:
-            print(f"{PROG}: warning: these directions were found on another model file "
-                  "(sha256 differs)", file=sys.stderr)
-    return {"model": model, "ds": ds, "edits": tuple(args.edit or ())}
-
-
-def _animation(args: argparse.Namespace, mode: str, ctx: dict[str, Any], bar: Any) -> str:
-    from guiapp.core.animation import Face, MorphPlan, WalkPlan
+def _animation(args: argparse.Namespace, mode: str, src: ExportSource, bar: Any) -> str:
+    from guiapp.core.animation import MorphPlan, WalkPlan
     from guiapp.core.animation_export import save_animation
 
-    face = Face(args.seed, args.truncation, args.truncation_cutoff, args.class_index)
+    ws, face = src.workspace, src.face
     plan: WalkPlan | MorphPlan
     if mode == "animate":
+        number, index = args.animate
+        set_id = src.walk_set(number, index)
         lo, hi, count = args.alphas[0], args.alphas[-1], len(args.alphas)
-        plan = WalkPlan(face, ctx["ds"], args.animate, lo, hi, args.frames or count,
-                        ctx["edits"], args.hold_edits,
-                        True if args.bounce is None else args.bounce, args.layers)
+        plan = WalkPlan(face, ws.get(set_id).directions, index, lo, hi, args.frames or count,
+                        (), args.hold_edits, True if args.bounce is None else args.bounce,
+                        args.layers, workspace=ws, set_id=set_id)
     else:
         plan = MorphPlan(face, args.morph, args.frames or DEFAULT_MORPH_FRAMES,
-                         args.morph_space, ctx["ds"], ctx["edits"], bool(args.bounce))
-    saved = save_animation(args.output, ctx["model"], plan, args.fps, size=args.size,
+                         args.morph_space, bounce=bool(args.bounce), workspace=ws)
+    saved = save_animation(args.output, src.model, plan, args.fps, size=args.size,
                            batch_size=args.batch_size, progress=bar)
     return saved.describe()
 
 
-def _seeds(args: argparse.Namespace, ctx: dict[str, Any], bar: Any) -> str:
+def _seeds(args: argparse.Namespace, src: ExportSource, bar: Any) -> str:
     from guiapp.core.batch_export import export_seed_grid, export_seeds, grid_columns
-    from guiapp.core.image_metadata import build_metadata
 
-    model, ds, edits = ctx["model"], ctx["ds"], ctx["edits"]
-
-    def metadata(seed: int) -> dict[str, Any]:
-        return build_metadata(
-            model_ref=args.model, model_name=model.name, model_sha256=model.model_id,
-            num_ws=model.num_ws, seed=seed, truncation=args.truncation,
-            truncation_cutoff=args.truncation_cutoff, class_index=args.class_index or 0,
-            noise_mode="const", direction_set=ds, edits=edits,
-            directions_file=Path(args.directions).name if args.directions else None)
-
-    options = {"face": {"truncation": args.truncation, "cutoff": args.truncation_cutoff,
-                        "class_index": args.class_index},
-               "direction_set": ds, "edits": edits, "batch_size": args.batch_size,
-               "progress": bar}
+    model, face = src.model, src.face
+    options = {"face": {"truncation": face.truncation, "cutoff": face.cutoff,
+                        "class_index": face.class_index, "noise_mode": face.noise_mode},
+               "workspace": src.workspace, "batch_size": args.batch_size, "progress": bar}
+    metadata = src.metadata
     seeds = args.seeds
     if "{" in args.output:
         paths = export_seeds(model, seeds, args.output, metadata, **options)

@@ -2,7 +2,9 @@
 alphas, saved as a PNG with the metadata of :mod:`guiapp.core.image_metadata` (the same
 schema and strip rule as the window's). Several ``--directions`` files make a workspace of
 sets (numbered from 1) whose edits add up; ``--session FILE`` renders a saved session as
-the window shows it. Both go through :func:`guiapp.core.render.render_request`.
+the window shows it. Both go through :func:`guiapp.core.render.render_request`. The exports
+(``--animate [SET:]INDEX``, ``--morph``, ``--seeds``; :mod:`guiapp.cli_export`) take the
+same sets, edits and sessions.
 
 Modules that import torch are imported inside the command.
 """
@@ -39,8 +41,8 @@ def check_output(path: Path, suffix: str | tuple[str, ...] | None = None) -> Non
 
 def normalize_render_args(args: argparse.Namespace) -> None:
     """Keep every set's options (``direction_files``, ``set_edits``, ``strip_spec``,
-    ``grid_spec``) and give the one-set view to the commands built on ``render``'s
-    options (exports, latents): ``directions`` the first file, ``edit`` its edits,
+    ``grid_spec``) and give the one-set view to the command built on ``render``'s
+    options that takes one set (``--latent``): ``directions`` the first file, ``edit`` its edits,
     ``strip`` / ``grid`` its index / indices."""
     files = list(args.directions or [])
     args.direction_files, args.directions = files, files[0] if files else None
@@ -52,11 +54,13 @@ def normalize_render_args(args: argparse.Namespace) -> None:
     args.truncation_given = args.truncation != 1.0
 
 
-ONE_SET_OPTIONS = ("latent", "animate", "morph", "seeds")
+ONE_SET_OPTIONS = ("latent",)
+EXPORT_MODES = ("animate", "morph", "seeds")
 
 
 def _one_set_only(args: argparse.Namespace) -> None:
-    """The options handled by the hooks below take the one-set view: refuse more."""
+    """The options handled by the project hook take the one-set view: refuse more (the
+    exports take every set)."""
     numbers = [e.set_number for e in args.set_edits]
     numbers += [spec[0] for spec in (args.strip_spec, args.grid_spec) if spec is not None]
     if len(args.direction_files) > 1 or any(n not in (None, 1) for n in numbers):
@@ -68,7 +72,8 @@ def _one_set_only(args: argparse.Namespace) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     """Render one image, a strip along one direction, or a grid of directions x alphas."""
     normalize_render_args(args)
-    if args.session is not None:
+    exporting = any(getattr(args, name, None) is not None for name in EXPORT_MODES)
+    if args.session is not None and not exporting:
         return render_session(args)
     _one_set_only(args)
     from guiapp.cli_export import run_export  # hook: export
@@ -90,15 +95,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise ValueError("--strip and --grid need --directions FILE")
     if args.layers is not None and args.strip is None:
         raise ValueError("--layers goes with --strip (use INDEX=ALPHA@START-END for --edit)")
-    if args.set_edits and not files:
-        raise ValueError("--edit needs --directions FILE")
-    for e in args.set_edits:
-        set_number(e.set_number, len(files), f"--edit {e.text}")
+    check_set_numbers(args)
     sets = [load_direction_set(f) for f in files]
     model = load_model(args.model, args.device)
-    workspace = _workspace(model, sets, files, args.set_edits)
-    req = RenderRequest(seed=args.seed, truncation=args.truncation,
-                        truncation_cutoff=args.truncation_cutoff, class_index=args.class_index,
+    workspace = build_workspace(model, sets, files, args.set_edits)
+    psi, cutoff = face_truncation(args, model)
+    req = RenderRequest(seed=args.seed, truncation=psi,
+                        truncation_cutoff=cutoff, class_index=args.class_index,
                         workspace=workspace, output=_output(args, workspace, workspace.ids[0]
                                                             if workspace.ids else None))
     files_by_id = {i: Path(f).name for i, f in zip(workspace.ids, files, strict=True)}
@@ -117,7 +120,24 @@ def set_number(number: int | None, count: int, what: str) -> int | None:
     return number - 1
 
 
-def _workspace(model, sets, files, set_edits: list[SetEdit]) -> Workspace:
+def face_truncation(args: argparse.Namespace, model) -> tuple[float, int | None]:
+    """``--truncation`` and ``--truncation-cutoff``, or the model's own default when
+    neither is given."""
+    psi, cutoff = args.truncation, args.truncation_cutoff
+    if not args.truncation_given and cutoff is None:  # hook: stylegan1 (the model's default)
+        psi, cutoff = getattr(model, "default_truncation", (1.0, None))
+    return psi, cutoff
+
+
+def check_set_numbers(args: argparse.Namespace) -> None:
+    """Every ``--edit SET:`` names one of the ``--directions`` files (before any loading)."""
+    if args.set_edits and not args.direction_files:
+        raise ValueError("--edit needs --directions FILE")
+    for e in args.set_edits:
+        set_number(e.set_number, len(args.direction_files), f"--edit {e.text}")
+
+
+def build_workspace(model, sets, files, set_edits: list[SetEdit]) -> Workspace:
     """A workspace of ``sets`` (in order) with the edits, each checked against the model."""
     from guiapp.core.edits import check_compatible
 
@@ -174,6 +194,16 @@ SESSION_CONFLICTS = ("directions", "set_edits", "seed", "truncation_given",
                      "truncation_cutoff", "class_index", "latent", "animate", "morph", "seeds")
 
 
+def check_session_args(args: argparse.Namespace, allowed: tuple[str, ...] = ()) -> None:
+    """Refuse the options a session gives (face, sets, edits), but ``allowed``."""
+    given = [name for name in SESSION_CONFLICTS if name not in allowed and
+             getattr(args, name, None) not in (None, False, [])]
+    if given:
+        option = "--" + given[0].replace("set_edits", "edit").replace(
+            "_given", "").replace("_", "-")
+        raise ValueError(f"--session gives the face, sets and edits: leave out {option}")
+
+
 def render_session(args: argparse.Namespace) -> int:
     """``render --session FILE -o out.png``: the window's image of a saved session (its
     model unless MODEL is given, face, latent controls, every set and edit); with --strip
@@ -181,12 +211,7 @@ def render_session(args: argparse.Namespace) -> int:
     from guiapp.core.models.registry import load_model
     from guiapp.core.session_io import load_workspace_session
 
-    given = [name for name in SESSION_CONFLICTS if getattr(args, name, None) not in
-             (None, False, [])]
-    if given:
-        option = "--" + given[0].replace("set_edits", "edit").replace(
-            "_given", "").replace("_", "-")
-        raise ValueError(f"--session gives the face, sets and edits: leave out {option}")
+    check_session_args(args)
     out = Path(args.output)
     check_output(out, ".png")
     session, _extra = load_workspace_session(args.session)
