@@ -29,11 +29,12 @@ def photo_path(tmp_path_factory):
     return path
 
 
-def answer_crop(window, monkeypatch, steps: int, offered: list) -> None:
-    """Accept the crop the dialog offers (recorded in ``offered``) with ``steps``."""
-    def ask_crop(rgb, box, how, spaces, default_steps):
-        offered.append((rgb.shape, box, how, spaces))
-        return ProjectOptions(box, spaces[0], steps)
+def answer_crop(window, monkeypatch, steps: int, offered: list, noise: bool = True) -> None:
+    """Accept the crop the dialog offers (recorded in ``offered``) with ``steps`` (and
+    ``noise``: optimise the noise maps)."""
+    def ask_crop(rgb, box, how, spaces, default_steps, noise_maps=0):
+        offered.append((rgb.shape, box, how, spaces, noise_maps))
+        return ProjectOptions(box, spaces[0], steps, noise)
 
     monkeypatch.setattr(window.photos, "ask_crop", ask_crop)
 

@@ -1,6 +1,10 @@
 """The edited image, the original beside it, a preview strip of the selected direction, and
 the seed and truncation that pick the face.
 
+For a projected photo (:meth:`ImageView.set_photo`) the row reads photo → reconstruction →
+edited: the photo's crop (what the projection reproduced), the unedited render of its latent
+and the edited one, each captioned; a seed's face shows edited and original as before.
+
 Images are scaled smoothly with their aspect kept, so a 64×64 generator fills the view
 instead of sitting in a corner. ``image_shown`` fires once the new image is painted, which
 is what a user perceives as latency.
@@ -11,14 +15,13 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QPixmap
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -27,51 +30,11 @@ from PySide6.QtWidgets import (
 
 from guiapp.core.seeds import SEED_MAX, step_seed
 from guiapp.ui.class_search import ClassSearch
+from guiapp.ui.image_tiles import TileCanvas
 from guiapp.ui.qimage import array_to_pixmap
 from guiapp.ui.seed_box import SeedBox
 from guiapp.ui.session_store import SessionStore
 from guiapp.ui.tooltips import set_tip
-
-_PAD = 2  # pixels between tiles
-
-
-class _TileCanvas(QWidget):
-    """Paints pixmaps side by side, each scaled smoothly to fit its cell, with a caption
-    under each when given."""
-
-    painted = Signal()
-
-    def __init__(self, min_size: QSize, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._tiles: list[QPixmap] = []
-        self._captions: list[str] = []
-        self.setMinimumSize(min_size)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-    def set_tiles(self, tiles: list[QPixmap], captions: list[str] | None = None) -> None:
-        self._tiles, self._captions = tiles, captions or []
-        self.update()
-
-    def tiles(self) -> list[QPixmap]:
-        return list(self._tiles)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        n = len(self._tiles)
-        caption_h = painter.fontMetrics().height() + 2 if self._captions else 0
-        for i, pixmap in enumerate(self._tiles):
-            cell = QRect(i * self.width() // n, 0, self.width() // n, self.height() - caption_h)
-            room = cell.adjusted(_PAD, _PAD, -_PAD, -_PAD).size()
-            size = pixmap.size().scaled(room, Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect(0, 0, size.width(), size.height())
-            target.moveCenter(cell.center())
-            painter.drawPixmap(target, pixmap)
-            if i < len(self._captions):
-                text = QRect(cell.left(), target.bottom() + 2, cell.width(), caption_h)
-                painter.drawText(text, Qt.AlignmentFlag.AlignHCenter, self._captions[i])
-        painter.end()
-        self.painted.emit()
 
 
 class ImageView(QWidget):
@@ -83,16 +46,21 @@ class ImageView(QWidget):
     def __init__(self, store: SessionStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self._images: QHBoxLayout
         self._pending_id: int | None = None
         self._shown_original: np.ndarray | None = None
         self._preview_resolution: int | None = None  # of the edited image shown, if a preview
         self._updating = False  # a newer image is being rendered (slow models)
         self._shown_strip: np.ndarray | None = None
         self._strip_alphas: list[float] = []
-        self._edited = _TileCanvas(QSize(192, 192))
-        self._original = _TileCanvas(QSize(192, 192))
+        self._edited = TileCanvas(QSize(192, 192))
+        self._original = TileCanvas(QSize(192, 192))
         self._original.setVisible(False)
-        self._strip = _TileCanvas(QSize(192, 90))
+        self._photo = TileCanvas(QSize(192, 192))  # a projected photo's crop
+        self._photo.setVisible(False)
+        set_tip(self._photo, "The part of the photo the projection reproduced")
+        self._photo_of: tuple[object, np.ndarray] | None = None  # (latent, crop)
+        self._strip = TileCanvas(QSize(192, 90))
         self._strip.setMaximumHeight(180)
         set_tip(self._strip,
             "The same face moved along the selected direction; "
@@ -136,7 +104,8 @@ class ImageView(QWidget):
         self._class_label.setBuddy(self._class)
         self._class_search = ClassSearch()  # hook: biggan (the class box searchable by name)
         self._show_original = QCheckBox("Show &original")
-        set_tip(self._show_original, "Show the unedited image beside the edited one")
+        set_tip(self._show_original, "Show the unedited image beside the edited one (for a "
+                "projected photo, the photo and its reconstruction)")
 
         self._build_layout()
         self._seed.seed_changed.connect(self._store.set_seed)
@@ -159,9 +128,10 @@ class ImageView(QWidget):
         self._on_store_model_changed()
 
     def _build_layout(self) -> None:
-        images = QHBoxLayout()
+        self._images = images = QHBoxLayout()
         images.addWidget(self._edited)
         images.addWidget(self._original)
+        images.addWidget(self._photo)
         seed_label = QLabel("&Seed:")
         seed_label.setBuddy(self._seed)
         psi_label = QLabel("&Truncation ψ:")
@@ -236,6 +206,31 @@ class ImageView(QWidget):
     def strip_pixmaps(self) -> list[QPixmap]:
         return self._strip.tiles()
 
+    def set_photo(self, latent: object, crop: np.ndarray) -> None:
+        """``crop`` (H, W, 3) is the photo that ``latent`` (a projected face) reproduces:
+        while the store's face is that latent, the row shows photo, reconstruction, edited."""
+        self._photo_of = (latent, crop)
+        self._photo.set_tiles([array_to_pixmap(crop)])
+        self._apply_face_layout()
+
+    def photo_pixmap(self) -> QPixmap | None:
+        """The photo crop shown for the current projected face, or None (a seed's face)."""
+        tiles = self._photo.tiles()
+        return tiles[0] if tiles and self.showing_photo() else None
+
+    def showing_photo(self) -> bool:
+        """Whether the face is a projected photo whose crop this view holds."""
+        return self._photo_of is not None and self._photo_of[0] is self._store.latent
+
+    def pane_captions(self) -> list[str]:
+        """The captions of the image row's visible panes, left to right."""
+        out = []
+        for i in range(self._images.count()):
+            canvas = self._images.itemAt(i).widget()
+            if isinstance(canvas, TileCanvas) and canvas.isVisibleTo(self):
+                out.append(canvas.caption())
+        return out
+
     # -- helpers -----------------------------------------------------------------------------
     def set_updating(self, updating: bool) -> None:
         """Say in the caption that a newer image is on its way (a render that takes long)."""
@@ -252,9 +247,24 @@ class ImageView(QWidget):
     def _update_captions(self) -> None:
         both = self._original.isVisibleTo(self)
         noted = self._preview_resolution is not None or self._updating
-        for canvas, caption, shown in ((self._edited, self.edited_caption(), both or noted),
-                                       (self._original, "Original", both)):
+        photo = self.showing_photo()
+        for canvas, caption, shown in (
+                (self._edited, self.edited_caption(), both or noted),
+                (self._original, "Reconstruction" if photo else "Original", both),
+                (self._photo, "Photo", photo)):
             canvas.set_tiles(canvas.tiles(), [caption] if shown and canvas.tiles() else [])
+
+    def _apply_face_layout(self) -> None:
+        """Photo, reconstruction, edited for a projected photo; edited, original else."""
+        photo = self.showing_photo()
+        order = ([self._photo, self._original, self._edited] if photo
+                 else [self._edited, self._original, self._photo])
+        for i, canvas in enumerate(order):
+            if self._images.indexOf(canvas) != i:
+                self._images.removeWidget(canvas)
+                self._images.insertWidget(i, canvas)
+        self._photo.setVisible(photo and self._show_original.isChecked())
+        self._update_captions()
 
     # -- slots -------------------------------------------------------------------------------
     def _on_edited_painted(self) -> None:
@@ -277,7 +287,7 @@ class ImageView(QWidget):
 
     def _on_show_original_toggled(self, checked: bool) -> None:
         self._original.setVisible(checked)
-        self._update_captions()
+        self._apply_face_layout()
 
     def _on_store_model_changed(self) -> None:
         """Class box for conditional generators, cutoff box for style-based ones."""
@@ -306,3 +316,7 @@ class ImageView(QWidget):
         self._psi.setValue(round(self._store.truncation * 100))
         self._psi.blockSignals(False)
         self._psi_value.setText(f"{self._store.truncation:.2f}")
+        if self._photo_of is not None and not self.showing_photo():
+            self._photo_of = None  # another face: the photo is no longer its source
+            self._photo.set_tiles([])
+        self._apply_face_layout()

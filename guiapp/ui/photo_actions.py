@@ -4,7 +4,8 @@ The photo is opened and its face looked for here (bounded: a refused file is one
 and the window keeps its state); the crop dialog chooses the square, the space and the
 steps; the projection runs as a job of the window's TaskRunner, reporting each preview
 (the current reconstruction) to :class:`~guiapp.ui.projection_view.ProjectionView`. The
-latent found becomes the session's face, so every edit, strip and save applies to it.
+latent found becomes the session's face, so every edit, strip and save applies to it, and
+the image view shows the crop, the reconstruction and the edit side by side.
 Cancel (in the view or the status bar) keeps the best latent found so far.
 """
 
@@ -41,7 +42,7 @@ def projection_job(model: Any, target: Any, options: ProjectOptions, name: str,
 
         settings = ProjectionSettings(space=options.space, steps=options.steps,
                                       preview_every=max(1, min(10, options.steps // 30)),
-                                      class_index=class_index)
+                                      class_index=class_index, noise=options.noise)
         return project(model, target, settings, source=name, sha256=sha256,
                        progress=progress, cancel=cancel,
                        on_preview=lambda step, image: on_partial(
@@ -60,6 +61,7 @@ class PhotoActions(QObject):
         self.steps = DEFAULT_STEPS
         self._task: int | None = None
         self._model_id = ""
+        self._target: Any = None  # the crop being projected (the photo pane shows it)
         window.runner.partial.connect(self._on_partial)
         window.runner.succeeded.connect(self._on_succeeded)
         window.runner.failed.connect(self._on_failed)
@@ -67,8 +69,10 @@ class PhotoActions(QObject):
 
     # -- the dialog (tests replace it) ----------------------------------------------------
     def ask_crop(self, rgb: Any, box: tuple[int, int, int], how: str, spaces: list[str],
-                 steps: int) -> ProjectOptions | None:
-        dialog = CropDialog(self.window, rgb, box, how, spaces, steps)
+                 steps: int, noise_maps: int = 0) -> ProjectOptions | None:
+        """The crop dialog's answer; ``noise_maps``: how many noise inputs the model has
+        (the dialog offers to optimise them when there are any)."""
+        dialog = CropDialog(self.window, rgb, box, how, spaces, steps, noise_maps)
         return dialog.options() if dialog.exec() == CropDialog.DialogCode.Accepted else None
 
     # -- entry points ---------------------------------------------------------------------
@@ -97,11 +101,13 @@ class PhotoActions(QObject):
                               "Choose a JPEG, PNG or TIFF photo of at least 32 x 32 pixels.")
             return None
         spaces = ["z"] if model.latent_space == "z" else ["w", "w+"]
-        options = self.ask_crop(photo.rgb, box, how, spaces, self.steps)
+        options = self.ask_crop(photo.rgb, box, how, spaces, self.steps,
+                                len(model.noise_shapes()))
         if options is None:
             return None
         self.steps = options.steps
         target = crop_square(photo.rgb, options.box, model.resolution)
+        self._target = target
         job = projection_job(model, target, options, photo.name, photo.sha256,
                              window.store.class_index if model.c_dim else None)
         self._model_id = model.model_id
@@ -129,6 +135,7 @@ class PhotoActions(QObject):
         if loaded is None or loaded.model.model_id != self._model_id:
             return  # the model changed meanwhile: this latent is not its face
         self.window.store.set_latent(result.latent)
+        self.window.image_view.set_photo(result.latent, self._target)  # type: ignore[attr-defined]
         how = (f"Cancelled after {result.steps_done} steps: kept the best match"
                if result.cancelled else f"Projected in {result.steps_done} steps")
         text = (f"{how} (PSNR {result.psnr:.1f} dB, LPIPS {result.lpips:.3f}); "

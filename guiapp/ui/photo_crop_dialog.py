@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -33,11 +34,13 @@ Box = tuple[int, int, int]
 @dataclass(frozen=True)
 class ProjectOptions:
     """What the user chose: the crop ``box`` (x, y, size) in photo pixels, the latent
-    ``space`` ("z", "w" or "w+") and the optimisation ``steps``."""
+    ``space`` ("z", "w" or "w+"), the optimisation ``steps`` and whether to optimise the
+    model's ``noise`` maps with the latent (models with noise inputs)."""
 
     box: Box
     space: str
     steps: int
+    noise: bool = True
 
 
 def fit(box: Box, width: int, height: int) -> Box:
@@ -113,7 +116,7 @@ class CropDialog(QDialog):
     """Choose the crop, space and steps; ``options()`` after ``exec()`` accepted."""
 
     def __init__(self, parent: QWidget | None, rgb: np.ndarray, box: Box, how: str,
-                 spaces: list[str], steps: int) -> None:
+                 spaces: list[str], steps: int, noise_maps: int = 0) -> None:
         super().__init__(parent)
         self.setWindowTitle("Project a photo")
         width, height = rgb.shape[1], rgb.shape[0]
@@ -143,6 +146,13 @@ class CropDialog(QDialog):
         self._steps.setValue(steps)
         set_tip(self._steps, "Optimisation steps: 300 is a good match, 1000 a closer one")
         form.addRow("Steps", self._steps)
+        self._noise = QCheckBox("Optimise the noise maps too")
+        self._noise.setChecked(noise_maps > 0)
+        self._noise.setVisible(noise_maps > 0)
+        set_tip(self._noise, f"Fit the model's {noise_maps} noise maps (fine detail: hair, "
+                "skin) along with the latent, as NVIDIA's projector does; the face keeps "
+                "them. Off: the model's own fixed noise")
+        form.addRow(self._noise)
         layout.addLayout(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -167,4 +177,4 @@ class CropDialog(QDialog):
 
     def options(self) -> ProjectOptions:
         return ProjectOptions(self.view.box, str(self._space.currentData()),
-                              self._steps.value())
+                              self._steps.value(), self._noise.isChecked())
