@@ -34,10 +34,9 @@ EXIT_INTERNAL = 1
 def format_table(ds: DirectionSet, rows: int = TABLE_ROWS) -> str:
     """The top ``rows`` directions: index, score, explained variance (GANSpace), unit
     scale and label."""
-    ratios = None
-    if ds.plot.get("kind") == "explained_variance":
-        values = list(ds.plot.get("values") or [])
-        ratios = values if len(values) >= len(ds) else None
+    ratios, ranking = None, ds.ranking
+    if ranking is not None and ranking.percent and len(ranking.values) >= len(ds):
+        ratios = ranking.values
     header = f"{'#':>4}  {'score':>12}"
     header += f"  {'var %':>7}" if ratios is not None else ""
     header += f"  {'scale':>9}  label"
@@ -50,8 +49,10 @@ def format_table(ds: DirectionSet, rows: int = TABLE_ROWS) -> str:
         lines.append(line.rstrip())
     if len(ds) > rows:
         lines.append(f"  ... and {len(ds) - rows} more")
-    if ratios is not None and "baseline" in ds.plot:
-        lines.append(f"random direction baseline: {100 * float(ds.plot['baseline']):.3f} %")
+    if ratios is not None and ranking is not None and ranking.baseline is not None:
+        lines.append(f"random direction baseline: {100 * ranking.baseline:.3f} %")
+    if ds.cancelled and ds.status is not None:
+        lines.append(f"{ds.status.describe(len(ds))}.")
     return "\n".join(lines)
 
 

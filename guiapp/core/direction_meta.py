@@ -13,6 +13,7 @@ import numpy as np
 
 from guiapp import __version__
 from guiapp.core import json_fields as jf
+from guiapp.core.run_results import Ranking, RunStatus, TrainingCurve, from_plot_record
 from guiapp.core.safe_files import FileFormatError
 from guiapp.core.types import MAX_UNIT_SCALE, Direction, DirectionSet, LayerRange
 
@@ -41,7 +42,7 @@ def direction_set_meta(ds: DirectionSet) -> dict[str, Any]:
         "layer_ranges": [_layers_json(d.default_layers) for d in ds.directions],
         "unit_scales": [float(d.unit_scale) for d in ds.directions],
         "notes": [d.notes for d in ds.directions],
-        "plot": ds.plot,
+        "plot": ds.plot,  # ranking, training curve, run status: the stored layout
     }
     if ds.conditional is not None:
         meta["conditional"] = ds.conditional.spec()
@@ -63,20 +64,30 @@ def layer_range(value: Any, what: str) -> LayerRange | None:
     return LayerRange(jf.as_int(start, what, 0, MAX_LAYERS), jf.as_int(stop, what, 1, MAX_LAYERS))
 
 
-def _plot(value: Any) -> dict[str, Any]:
-    """The ranking plot's data, with the keys the window and the CLI read checked."""
+def _plot(value: Any) -> tuple[Ranking | None, TrainingCurve | None, RunStatus | None]:
+    """The stored ``plot`` object as typed results, every field read checked first."""
     plot = jf.plain(jf.as_dict(value or {}, "plot"), "plot")
-    if "values" in plot:
+    if plot.get("values") is not None:
         for v in jf.as_list(plot["values"], "plot values"):
             jf.as_float(v, "a plot value")
+    for key in ("loss", "accuracy"):  # numbers; a diverged run's NaN loss still opens
+        if plot.get(key) is not None:
+            for v in jf.as_list(plot[key], f"plot {key}"):
+                if type(v) not in (int, float):
+                    raise ValueError(f"a {key} value must be a number, not {jf.describe(v)}")
+    if plot.get("iterations") is not None:
+        for v in jf.as_list(plot["iterations"], "plot iterations"):
+            jf.as_int(v, "an iteration", 0, 1 << 62)
     if plot.get("baseline") is not None:
         jf.as_float(plot["baseline"], "the plot baseline")
     for key in ("kind", "y_label"):
-        if key in plot:
+        if plot.get(key) is not None:
             jf.as_str(plot[key], f"plot {key}", 200)
-    if "iterations_done" in plot:
+    if plot.get("iterations_done") is not None:
         jf.as_int(plot["iterations_done"], "iterations done", 0, 1 << 62)
-    return plot
+    if plot.get("cancelled") is not None and not isinstance(plot["cancelled"], bool):
+        raise ValueError("plot cancelled is not true or false")
+    return from_plot_record(plot)
 
 
 
@@ -133,7 +144,7 @@ def direction_set_from_arrays(
             model_id="" if model_id is None else jf.as_str(model_id, "model sha256", 200),
             params=jf.plain(jf.as_dict(meta.get("params", {}), "params"), "params"),
             directions=_directions(vectors, scores, meta),
-            plot=_plot(meta.get("plot")),
+            **dict(zip(("ranking", "training", "status"), _plot(meta.get("plot")), strict=True)),
             conditional=_conditional(meta.get("conditional"), model_arrays or {}),
         )
     except KeyError as exc:

@@ -13,6 +13,13 @@ from typing import Any
 
 import numpy as np
 
+# What a run reports beside its directions; importable from here with the other plain data.
+from guiapp.core.run_results import Ranking as Ranking
+from guiapp.core.run_results import RunStatus as RunStatus
+from guiapp.core.run_results import TrainingCurve as TrainingCurve
+from guiapp.core.run_results import TrainingStep as TrainingStep
+from guiapp.core.run_results import plot_record
+
 MAX_ABS_ALPHA = 1000.0
 """Largest slider amount an edit may have: far past any useful edit (sliders reach a few
 units), small enough that latents stay finite and the UI's integer sliders can show it."""
@@ -89,8 +96,11 @@ class Direction:
 class DirectionSet:
     """A ranked list of directions found by one method on one model.
 
-    ``plot`` holds what the ranking plot shows, e.g. ``{"kind": "explained_variance",
-    "values": [...], "baseline": 0.0012}`` or ``{"kind": "eigenvalues", "values": [...]}``.
+    What the run reported beside the directions (:mod:`guiapp.core.run_results`):
+    ``ranking``, what the directions are ranked by (GANSpace's explained-variance ratios
+    and their random baseline, SeFa's eigenvalues, LatentCLR's scores); ``training``, a
+    trained method's loss and accuracy curve; ``status``, whether the run finished or was
+    cancelled (and after how many iterations). None where a method has no such thing.
 
     ``conditional``: None for plain directions. For latent-dependent directions (LatentCLR
     linear and non-linear models) an object with ``k`` and ``dim`` (the set's count and
@@ -104,12 +114,19 @@ class DirectionSet:
     model_id: str
     params: dict[str, Any]
     directions: tuple[Direction, ...]
-    plot: dict[str, Any] = field(default_factory=dict)
+    ranking: Ranking | None = None
+    training: TrainingCurve | None = None
+    status: RunStatus | None = None
     conditional: Any | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.space not in ("z", "w"):
             raise ValueError(f"space must be 'z' or 'w', not {self.space!r}")
+        for name, kind in (("ranking", Ranking), ("training", TrainingCurve),
+                           ("status", RunStatus)):
+            if not isinstance(getattr(self, name), kind | None):
+                raise TypeError(f"{name} must be a {kind.__name__} or None, "
+                                f"not {type(getattr(self, name)).__name__}")
         cond = self.conditional
         if cond is not None and (cond.k, cond.dim) != (len(self.directions), self.dim):
             raise ValueError(
@@ -119,6 +136,17 @@ class DirectionSet:
 
     def __len__(self) -> int:
         return len(self.directions)
+
+    @property
+    def plot(self) -> dict[str, Any]:
+        """``ranking``, ``training`` and ``status`` in the layout files store them (the
+        ``plot`` object of direction files and sessions); read-only."""
+        return plot_record(self.ranking, self.training, self.status)
+
+    @property
+    def cancelled(self) -> bool:
+        """True for the best directions of a run that was cancelled before its end."""
+        return self.status is not None and self.status.cancelled
 
     @property
     def dim(self) -> int:

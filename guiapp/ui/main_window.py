@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from guiapp.core.models.catalog import DEFAULT_MODEL
+from guiapp.core.run_results import RunStatus, TrainingStep
 from guiapp.core.seeds import step_seed
 from guiapp.ui.compare_view import CompareView
 from guiapp.ui.direction_list import METHOD_TITLES, DirectionList
@@ -244,10 +245,8 @@ class MainWindow(QMainWindow):
             self.status_label.setText(message)
 
     def _on_runner_partial(self, _task: int, value: object) -> None:
-        if isinstance(value, dict) and "loss" in value and "iteration" in value:
-            self.plot.append_training(
-                int(value["iteration"]), float(value["loss"]), float(value.get("accuracy", 0.0))
-            )
+        if isinstance(value, TrainingStep):  # LatentCLR training: the curve grows
+            self.plot.append_training(value.iteration, value.loss, value.accuracy)
 
     def _on_runner_succeeded(self, task: int, result: object) -> None:
         kind = self._job_kind.get(task)
@@ -263,12 +262,7 @@ class MainWindow(QMainWindow):
             return  # found for a model that has since been replaced
         name = METHOD_TITLES.get(result.method, result.method)
         set_id = self.store.add_set(result, text=f"{name} directions")
-        plot = result.plot or {}
-        if plot.get("cancelled"):
-            text = (f"Cancelled after {plot.get('iterations_done', 0)} iterations: kept the "
-                    f"best {len(result)} directions so far")
-        else:
-            text = f"Found {len(result)} directions"
+        text = (result.status or RunStatus()).describe(len(result))
         added = self.store.workspace.get(set_id).name
         self.status_label.setText(f"{text}: added as “{added}” (Ctrl+Z removes it)")
 

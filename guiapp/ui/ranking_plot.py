@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from guiapp.core.run_results import RANKING_KINDS
 from guiapp.ui.tooltips import set_tip
 from guiapp.ui.training_plot import TrainingPlot
 
@@ -40,12 +41,6 @@ _BRUSHES = {"bar": pg.mkBrush(BAR_COLOR), "repeat": pg.mkBrush(REPEAT_BAR_COLOR)
 _BAR_PEN = pg.mkPen(BAR_COLOR.darker(130))
 _UNSET = object()
 
-# plot kind -> (left axis label, how one value reads in the caption)
-_KINDS: dict[str, tuple[str, str]] = {
-    "explained_variance": ("Explained variance (%)", "{:.3g} % of the variance"),
-    "eigenvalues": ("Eigenvalue", "eigenvalue {:.4g}"),
-    "latentclr": ("Score", "score {:.4g}"),
-}
 
 
 class RankingPlot(QWidget):
@@ -143,19 +138,18 @@ class RankingPlot(QWidget):
         the plot (a new axis label, ticks or legend costs a text layout each; a run's set
         arrives while the user waits for it)."""
         ds = self.store.direction_set
-        plot: dict[str, Any] = dict(ds.plot) if ds is not None else {}
-        self._kind = str(plot.get("kind", ""))
+        ranking = ds.ranking if ds is not None else None
+        self._kind = ranking.kind if ranking is not None else ""
         k = len(ds) if ds is not None else 0
-        values = np.asarray(plot.get("values", []), np.float64).ravel()
+        values = np.asarray(ranking.values if ranking is not None else (), np.float64)
         if len(values) < k:
             values = ds.scores if ds is not None else np.zeros(0)
         values = values[:k]
-        scale = 100.0 if self._kind == "explained_variance" else 1.0
+        scale = 100.0 if ranking is not None and ranking.percent else 1.0
         self._values = values * scale
 
-        left, _ = _KINDS.get(self._kind, ("Score", ""))
-        self._set_once("left label", str(plot.get("y_label", left)),
-                       lambda text: self.plot_item.setLabel("left", text))
+        label = ranking.axis_label if ranking is not None else "Score"
+        self._set_once("left label", label, lambda text: self.plot_item.setLabel("left", text))
         if k:
             self._brush_key = self._brush_colors_key()
             self.bars.setOpts(x=np.arange(k), height=self._values, width=BAR_WIDTH,
@@ -166,9 +160,9 @@ class RankingPlot(QWidget):
         step = max(1, math.ceil(k / MAX_TICKS))  # whole direction numbers, never 0.4
         self._set_once("ticks", (k, step), lambda _: self.plot_item.getAxis("bottom").setTicks(
             [[(i, str(i)) for i in range(0, k, step)]]))
-        baseline = plot.get("baseline")
+        baseline = ranking.baseline if ranking is not None else None
         if baseline is not None and k:
-            y = float(baseline) * scale
+            y = baseline * scale
             unit = " %" if scale == 100.0 else ""
             self.baseline_line.setValue(y)
             self.baseline_line.show()
@@ -234,7 +228,7 @@ class RankingPlot(QWidget):
         else:
             label = self.store.label(i)
             name = f"Direction {i}" + (f" \u201c{label}\u201d" if label else "")
-            _, fmt = _KINDS.get(self._kind, ("", "score {:.4g}"))
+            _, fmt = RANKING_KINDS.get(self._kind, ("", "score {:.4g}"))
             text = f"{name}: {fmt.format(self._values[i])}"
             if self.baseline_text:
                 text += f" ({self.baseline_text})"
@@ -287,11 +281,9 @@ class RankingPlot(QWidget):
         """The current set's own training curves, or none (also after a run that was
         cancelled or failed, so its partial curve does not stay beside other bars)."""
         ds = self.store.direction_set
-        plot = ds.plot if ds is not None else {}
-        if "loss" in plot:
-            loss = list(plot["loss"])
-            iterations = plot.get("iterations") or range(1, len(loss) + 1)
-            self.show_training(iterations, loss, plot.get("accuracy") or [])
+        curve = ds.training if ds is not None else None
+        if curve is not None:
+            self.show_training(curve.iterations, curve.loss, curve.accuracy)
         else:
             self.hide_training()
 

@@ -56,7 +56,7 @@ from guiapp.core.methods.sefa import fix_signs
 from guiapp.core.methods.streaming_pca import streaming_pca
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
-from guiapp.core.types import Direction, DirectionSet, LayerRange
+from guiapp.core.types import Direction, DirectionSet, LayerRange, Ranking
 
 METHOD = "ganspace"
 DEFAULT_K = 50
@@ -155,8 +155,9 @@ def discover(
     progress, cancel
         Progress sink and cancel token, checked once per batch or chunk.
     on_partial
-        Called once, when the PCA is done and before the regression, with the plot dict
-        (``{"kind": "explained_variance", "values": [...], "baseline": b}``).
+        Called once, when the PCA is done and before the regression, with the set's
+        :class:`~guiapp.core.types.Ranking` (kind ``"explained_variance"``: the ratios,
+        and the ratio along random directions as ``baseline``).
 
     Returns
     -------
@@ -210,9 +211,9 @@ def _discover_in_w(
     tick = _stage(checkpoint, 0.0, 0.95, "GANSpace")
     batches = sampled_w(model, params.seed, params.samples, params.batch_size, tick)
     pca = exact_pca_streaming(batches, k, seed=[params.seed, PCA_START_STREAM])
-    plot = _plot(pca)
+    ranking = _ranking(pca)
     if on_partial is not None:
-        on_partial(plot)
+        on_partial(ranking)
     layers = params.layers if model.num_ws > 1 else None
     directions = tuple(
         Direction(
@@ -223,7 +224,7 @@ def _discover_in_w(
         )
         for i in range(k)
     )
-    result = _direction_set(model, params, directions, plot, k, estimator="exact", layer=None)
+    result = _direction_set(model, params, directions, ranking, k, estimator="exact", layer=None)
     checkpoint(1.0, "GANSpace: done")
     return result
 
@@ -267,9 +268,9 @@ def _discover_in_z(
             tick=_stage(checkpoint, 0.3, 0.9, "GANSpace"),
         )
         del cache
-    plot = _plot(pca)
+    ranking = _ranking(pca)
     if on_partial is not None:
-        on_partial(plot)
+        on_partial(ranking)
     mixing = regress_to_latent(
         model,
         layer,
@@ -290,7 +291,7 @@ def _discover_in_z(
         for i in range(k)
     )
     name = "randomized" if estimator == "cache" else "streaming"
-    result = _direction_set(model, params, directions, plot, k, estimator=name, layer=layer)
+    result = _direction_set(model, params, directions, ranking, k, estimator=name, layer=layer)
     checkpoint(1.0, "GANSpace: done")
     return result
 
@@ -301,19 +302,16 @@ def _feature_dim(model: GeneratorModel, layer: str) -> int:
     return int(model.features(model.map(z), layer).shape[1])
 
 
-def _plot(pca: PCAResult) -> dict[str, Any]:
-    return {
-        "kind": "explained_variance",
-        "values": [float(r) for r in pca.ratios],
-        "baseline": float(pca.baseline),
-    }
+def _ranking(pca: PCAResult) -> Ranking:
+    return Ranking("explained_variance", tuple(float(r) for r in pca.ratios),
+                   float(pca.baseline))
 
 
 def _direction_set(
     model: GeneratorModel,
     params: Params,
     directions: tuple[Direction, ...],
-    plot: dict[str, Any],
+    ranking: Ranking,
     k: int,
     *,
     estimator: str,
@@ -341,5 +339,5 @@ def _direction_set(
         model_id=model.model_id,
         params=record,
         directions=directions,
-        plot=plot,
+        ranking=ranking,
     )

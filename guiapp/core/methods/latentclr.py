@@ -34,7 +34,7 @@ from guiapp.core.latentclr_params import LOSSES, MODEL_TYPES, Params, default_la
 from guiapp.core.methods.latentclr_train import TrainResult, contrastive_loss, place, train
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
-from guiapp.core.types import Direction, DirectionSet
+from guiapp.core.types import Direction, DirectionSet, Ranking, RunStatus, TrainingCurve
 
 __all__ = [
     "LOSSES", "METHOD", "MODEL_TYPES", "Params", "contrastive_loss", "discover", "measure",
@@ -80,10 +80,10 @@ def discover(
     progress, cancel
         Progress sink and cancel token; the token is checked before every iteration.
     on_partial
-        Called every ``report_every`` iterations (and after the last) with
-        ``{"iteration": i, "loss": float, "accuracy": float, "lr": float}``: ``i``
-        iterations are done; loss and accuracy are means over the iterations since the
-        previous report.
+        Called every ``report_every`` iterations (and after the last) with a
+        :class:`~guiapp.core.types.TrainingStep` (``iteration`` i, ``loss``, ``accuracy``,
+        ``lr``): ``i`` iterations are done; loss and accuracy are means over the
+        iterations since the previous report.
 
     Returns
     -------
@@ -91,15 +91,15 @@ def discover(
         ``method="latentclr"`` in the model's latent space, K directions sorted by
         ``score`` (mean feature change, descending) with near-duplicates last (their
         ``notes`` name the direction they repeat), ``unit_scale`` 1; ``conditional`` set
-        for linear and non-linear models. ``plot``: ``{"kind": "latentclr", "values":
-        scores, "y_label": ..., "loss": [...], "accuracy": [...], "iterations": [...],
-        "iterations_done": i, "cancelled": bool}``.
+        for linear and non-linear models. ``ranking``: the scores (kind ``"latentclr"``);
+        ``training``: the loss and accuracy per report; ``status``: cancelled or not,
+        and the iterations done.
 
     Raises
     ------
     Cancelled
         When ``cancel`` is set, unless ``keep_best_on_cancel`` and at least one iteration
-        finished (then the best-so-far directions are returned, ``plot["cancelled"]``).
+        finished (then the best-so-far directions are returned, ``status.cancelled``).
     ValueError
         For a layer or layer range the model does not have, or a step that cannot fit
         in the device's free memory even in chunks (see :mod:`.latentclr_memory`).
@@ -154,16 +154,12 @@ def _direction_set(
         model_id=model.model_id,
         params=stored,
         directions=directions,
-        plot={
-            "kind": "latentclr",
-            "values": [float(scores[i]) for i in order],
-            "y_label": "feature change",
-            "loss": trained.loss,
-            "accuracy": trained.accuracy,
-            "iterations": trained.report_iterations,
-            "iterations_done": trained.iterations_done,
-            "cancelled": trained.cancelled,
-        },
+        ranking=Ranking("latentclr", tuple(float(scores[i]) for i in order), None,
+                        "feature change"),
+        training=TrainingCurve(tuple(int(i) for i in trained.report_iterations),
+                               tuple(float(v) for v in trained.loss),
+                               tuple(float(v) for v in trained.accuracy)),
+        status=RunStatus(bool(trained.cancelled), int(trained.iterations_done)),
         conditional=conditional,
     )
 

@@ -20,7 +20,7 @@ from guiapp.core.latentclr_params import LOSSES
 from guiapp.core.methods.latentclr_memory import free_memory, plan_step
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import Cancelled, CancelToken, Checkpoint, ProgressFn
-from guiapp.core.types import LayerRange
+from guiapp.core.types import LayerRange, TrainingStep
 
 if TYPE_CHECKING:
     from guiapp.core.latentclr_params import Params
@@ -202,14 +202,8 @@ def _report(
     result.loss.append(loss)
     result.accuracy.append(acc)
     if on_partial is not None:
-        on_partial(
-            {
-                "iteration": result.iterations_done,
-                "loss": loss,
-                "accuracy": acc,
-                "lr": float(opt.param_groups[0]["lr"]),
-            }
-        )
+        on_partial(TrainingStep(result.iterations_done, float(loss), float(acc),
+                                float(opt.param_groups[0]["lr"])))
 
 
 def _step(

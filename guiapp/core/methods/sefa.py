@@ -23,7 +23,7 @@ import torch
 
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
-from guiapp.core.types import Direction, DirectionSet, LayerRange
+from guiapp.core.types import Direction, DirectionSet, LayerRange, Ranking
 
 METHOD = "sefa"
 
@@ -123,8 +123,8 @@ def discover(
     -------
     DirectionSet
         ``method="sefa"`` in the model's latent space: the top ``k`` eigenvectors (unit,
-        latent_dim) with ``score`` = eigenvalue and ``unit_scale`` = 1; ``plot`` =
-        ``{"kind": "eigenvalues", "values": [all eigenvalues]}``.
+        latent_dim) with ``score`` = eigenvalue and ``unit_scale`` = 1; ``ranking``: a
+        :class:`~guiapp.core.types.Ranking` of kind ``"eigenvalues"`` holding all of them.
 
     Raises
     ------
@@ -164,7 +164,7 @@ def discover(
             "layers": None if layers is None else [layers.start, layers.stop],
         },
         directions=directions,
-        plot={"kind": "eigenvalues", "values": [float(v) for v in eigenvalues]},
+        ranking=Ranking("eigenvalues", tuple(float(v) for v in eigenvalues)),
     )
     checkpoint(1.0, "SeFa: done")
     return result
