@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from guiapp.core.compare_spaces import compare_only
 from guiapp.core.direction_metrics import (
     BATCH,
     DEFAULT_STEP,
@@ -86,7 +87,7 @@ def _check_space(model: GeneratorModel, ds: DirectionSet) -> None:
     """A set in the model's edit space, or (to compare by effect) in z of a model that
     maps z to w."""
     if ds.space == "z" and model.latent_space == "w":
-        if ds.dim != model.z_dim or ds.conditional is not None:
+        if not compare_only(ds, model.z_dim, model.w_dim):
             raise ValueError(f"these z directions ({ds.dim}-D) do not fit this model's z "
                              f"({model.z_dim}-D)")
         return

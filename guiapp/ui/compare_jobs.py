@@ -28,14 +28,22 @@ def compare_job(model: Any, a: DirectionSet, b: DirectionSet, seeds: int) -> Job
 def pair_strips_job(model: Any, request: RenderRequest, pair: tuple[tuple[int, int], ...]
                     ) -> Job:
     """The strips of (set id, direction) pairs on the request's face, each holding the
-    other edits of the workspace, as the window's own strip does."""
+    other edits of the workspace, as the window's own strip does (a z set on a model that
+    edits w moves the face's z: :func:`guiapp.core.compare_strips.z_strip`)."""
 
     def job(progress: ProgressFn, cancel: CancelToken, on_partial: Callable) -> Any:
+        from guiapp.core.compare_spaces import compare_only
+        from guiapp.core.compare_strips import z_strip
         from guiapp.core.render import render_request
 
         out = []
         for n, (set_id, index) in enumerate(pair):
             progress(n / len(pair), f"Rendering strip {n + 1} of {len(pair)}")
+            cancel.raise_if_cancelled()
+            ds = request.workspace.get(set_id).directions
+            if compare_only(ds, model.z_dim, model.w_dim):
+                out.append(z_strip(model, request, ds, index))
+                continue
             spec = StripSpec(index, tuple(request.strip_alphas), None, set_id)
             out.append(render_request(model, replace(request, output=spec), cancel=cancel))
         return tuple(out)
