@@ -10,8 +10,11 @@ Parts (``--parts``, comma-separated):
   forward) on the same weights and latents.
 - ``preview``: the drag preview: the slider moving (a new alpha per image) on an edit of
   every layer and on one of layers 7-12 (the blocks before them are reused), for every
-  preview size (every block runs, those after the size without upsampling); p50 per
-  size and the largest size at 10 updates/s.
+  preview size (every block runs, those after the size without upsampling, the one that
+  reaches it upsampling its output); p50 wall and CPU time per size and the largest size
+  at 10 updates/s. The baseline in the same run, frame for frame: last session's preview
+  (:func:`previous_preview`). Fidelity: PSNR of each against the full image of the same
+  edit area-downscaled to the size, next to the unedited image's (a stale preview).
 - ``pca``: GANSpace's decomposition on BigGAN-deep-512's ``gen_z`` activations (32 768-D,
   random weights: 256 -> 32 768 linear of [truncnorm z, class embedding]), K 80: our
   one-pass streaming estimator vs scikit-learn's ``IncrementalPCA(80, batch_size=160)``
@@ -117,7 +120,65 @@ def bench_image(repeats: int) -> dict[str, Any]:
             "speedup": p50(base) / p50(ours), "repeats": repeats}
 
 
+def previous_preview(model: BigGANModel, ws: torch.Tensor, stop: int) -> torch.Tensor:
+    """The baseline: last session's preview, from the same modules. Each of the 48 batch
+    norms reads the whole ``[z, class embedding]`` condition through its own two products
+    (and ``gen_z`` too), and the block that reaches ``stop`` upsamples inside itself."""
+    from guiapp.core.models.biggan.network import GenBlock
+
+    net, psi = model.net, model.truncation
+    gen = net.generator
+    embed = net.embeddings.weight[:, model.class_index]
+    conds = torch.cat([ws, embed.expand(*ws.shape[:2], -1)], dim=2)
+    ch = gen.cfg.channel_width
+    x = gen.gen_z(conds[:, 0]).view(-1, 4, 4, 16 * ch).permute(0, 3, 1, 2).contiguous()
+
+    def bn(layer, h, cond):
+        mean, inv_std = layer.stats(psi)
+        gain = (1 + cond @ layer.scale.T) * inv_std
+        bias = cond @ layer.offset.T - mean * gain
+        return torch.relu(torch.addcmul(bias[:, :, None, None], h, gain[:, :, None, None]))
+
+    keep, ups, block = stop.bit_length() - 3, 0, 0
+    for layer in gen.layers:
+        if not isinstance(layer, GenBlock):
+            x = layer(x)
+            continue
+        cond = conds[:, block + 1]
+        ups += layer.up
+        up = layer.up and ups <= keep
+        h = layer.conv_0(bn(layer.bn_0, x, cond))
+        h = bn(layer.bn_1, h, cond)
+        if up:
+            h = torch.nn.functional.interpolate(h, scale_factor=2.0, mode="nearest")
+        h = layer.conv_2(bn(layer.bn_2, layer.conv_1(h), cond))
+        h = layer.conv_3(bn(layer.bn_3, h, cond))
+        skip = x[:, : layer.cout] if x.shape[1] != layer.cout else x
+        if up:
+            skip = torch.nn.functional.interpolate(skip, scale_factor=2.0, mode="nearest")
+        x = h + skip
+        block += 1
+    return gen.to_rgb(x, psi)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """dB, images in [-1, 1] (peak-to-peak 2)."""
+    mse = float(((a.clamp(-1, 1) - b.clamp(-1, 1)) ** 2).mean())
+    return float(10 * np.log10(4.0 / max(mse, 1e-12)))
+
+
+def _timed(fn, *args) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn(*args)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def bench_preview(repeats: int) -> dict[str, Any]:
+    """Ours and the previous preview taking turns frame by frame (a shared machine slows
+    both alike), wall and process CPU time, and each preview's PSNR against the full
+    image of the same edit area-downscaled to the preview's size."""
+    import torch.nn.functional as F
+
     from guiapp.core.edits import apply_edits
     from guiapp.core.methods import sefa
     from guiapp.core.render import base_latents
@@ -126,33 +187,55 @@ def bench_preview(repeats: int) -> dict[str, Any]:
     model = BigGANModel(random_state_dict(DEEP_256), DEEP_256, "deep-256-random", "")
     ds = sefa.discover(model, sefa.Params(k=5, layers=LayerRange(3, 7)))
     base = base_latents(model, 1, 0.4, class_index=207)
-    out: dict[str, Any] = {"preview_gflop": {str(r): round(preview_flops(DEEP_256, r) / 1e9, 2)
-                                             for r in model.preview_resolutions()}}
+    out: dict[str, Any] = {
+        "shows": "every block runs; those after the preview size keep it, the upsampling "
+                 "block that reaches it upsamples its output; the image is then upscaled",
+        "preview_gflop": {str(r): round(preview_flops(DEEP_256, r) / 1e9, 2)
+                          for r in model.preview_resolutions()},
+        "previous_preview_gflop": {str(r): round(preview_flops(DEEP_256, r, False) / 1e9, 2)
+                                   for r in model.preview_resolutions()}}
+    stops = [r for r in model.preview_resolutions() if r < model.resolution]
     for label, layers in (("all_layers", None), ("layers_7_12", LayerRange(7, 13))):
-        per_stop: dict[int, float] = {}
+        res: dict[str, Any] = {}
         with torch.inference_mode():
-            for stop in model.preview_resolutions():
-                times = []
+            for stop in stops:
+                times: dict[str, list[tuple[float, float]]] = {"ours": [], "previous": []}
                 for i in range(max(3, repeats) + 1):  # the first one fills the block cache
                     ws = apply_edits(base, ds, [Edit(0, 0.1 * i, layers)])
-                    t = time.perf_counter()
-                    model.synthesize_preview(ws, stop)
-                    times.append(time.perf_counter() - t)
-                per_stop[stop] = p50(times[1:])
-        fitting = [r for r, s in per_stop.items() if s <= 0.1]
-        out[label] = {"preview_p50_s": {str(r): s for r, s in per_stop.items()},
-                      "largest_preview_at_10_per_s": max(fitting) if fitting else None}
+                    times["ours"].append(_timed(model.synthesize_preview, ws, stop))
+                    if layers is None:
+                        times["previous"].append(_timed(previous_preview, model, ws, stop))
+                row: dict[str, Any] = {}
+                for name, ts in times.items():
+                    if ts:
+                        row[f"{name}_p50_s"] = p50([w for w, _ in ts[1:]])
+                        row[f"{name}_cpu_p50_s"] = p50([c for _, c in ts[1:]])
+                if layers is None:
+                    ws = apply_edits(base, ds, [Edit(0, 3.0, layers)])
+                    truth = F.adaptive_avg_pool2d(model.synthesize(ws), stop)
+                    row["psnr_db"] = psnr(model.synthesize_preview(ws, stop), truth)
+                    row["previous_psnr_db"] = psnr(previous_preview(model, ws, stop), truth)
+                    unedited = F.adaptive_avg_pool2d(model.synthesize(base), stop)
+                    row["unedited_image_psnr_db"] = psnr(unedited, truth)
+                res[str(stop)] = row
+        ok = [int(r) for r, row in res.items() if row["ours_p50_s"] <= 0.1]
+        ok_cpu = [int(r) for r, row in res.items() if row["ours_cpu_p50_s"] <= 0.1]
+        out[label] = {"per_stop": res, "largest_preview_at_10_per_s": max(ok, default=None),
+                      "largest_preview_at_10_per_s_by_cpu_time": max(ok_cpu, default=None)}
     return out
 
 
-def preview_flops(cfg: BigGANConfig, stop: int) -> float:
-    """Multiply-adds x 2 of the convolutions of a preview that stops upsampling at ``stop``."""
+def preview_flops(cfg: BigGANConfig, stop: int, deferred: bool = True) -> float:
+    """Multiply-adds x 2 of the convolutions of a preview that stops upsampling at ``stop``
+    (``deferred``: the block reaching it convolves at half of it, as ours does)."""
     ch, res, total = cfg.channel_width, 4, 0.0
+    full = stop >= cfg.output_dim
     for up, a, b in cfg.layers:
         cin, cout = ch * a, ch * b
         mid = cin // 4
         out = res * 2 if up and res < stop else res
-        total += 2 * (cin * mid * res**2 + 2 * 9 * mid * mid * out**2 + mid * cout * out**2)
+        inner = res if deferred and not full and out == stop and out > res else out
+        total += 2 * (cin * mid * res**2 + 2 * 9 * mid * mid * inner**2 + mid * cout * inner**2)
         res = out
     return total + 2 * 9 * ch * 3 * res**2
 

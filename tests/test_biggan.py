@@ -153,6 +153,65 @@ def test_preview_runs_every_block_at_a_smaller_size(files):
     torch.testing.assert_close(model.synthesize_preview(ws, 32), full)
 
 
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(10 * np.log10(4.0 / float(((a.clamp(-1, 1) - b.clamp(-1, 1)) ** 2).mean())))
+
+
+def test_a_preview_of_an_edit_is_the_downscaled_full_image_of_that_edit(files):
+    """The drag preview (16 px of 32) of an edit on every layer stays within a few grey
+    levels of the full image of the same edit area-downscaled, is nearer to it than the
+    unedited image is, and moves the way the full image moves."""
+    import torch.nn.functional as F
+
+    from guiapp.core.methods import sefa
+
+    model = load_model(str(files["legacy"]))
+    model.class_index, model.truncation = 3, 0.7
+    ds = sefa.discover(model, sefa.Params(k=3))
+    psnrs, stale = [], []
+    with torch.inference_mode():
+        for seed in range(3):
+            base = model.map(torch.from_numpy(model.sample_z(1, seed)).float()) * 0.7
+            for d in ds.directions:
+                ws = base + 3.0 * torch.from_numpy(d.vector).float()
+                truth = F.adaptive_avg_pool2d(model.synthesize(ws), 16)
+                unedited = F.adaptive_avg_pool2d(model.synthesize(base), 16)
+                preview = model.synthesize_preview(ws, 16)
+                moved = (preview - model.synthesize_preview(base, 16)).flatten()
+                wanted = (truth - unedited).flatten()
+                assert float(moved @ wanted / (moved.norm() * wanted.norm())) > 0.8
+                psnrs.append(_psnr(preview, truth))
+                stale.append(_psnr(unedited, truth))
+    assert min(psnrs) > 27.0  # an RMS error under 9 grey levels of 255
+    assert np.mean(psnrs) > np.mean(stale) + 5.0
+
+
+def test_a_preview_costs_less_than_a_full_image_yet_runs_every_block(files):
+    """Every block runs in a preview (an edit on any layer shows), and the block that
+    reaches the preview size convolves at half of it: counted per convolution call."""
+    model = load_model(str(files["legacy"]))
+    ws = model.map(torch.from_numpy(model.sample_z(1, 1)).float())
+    sizes: dict[str, list[int]] = {"full": [], "preview": []}
+    convs = [model.net.generator.conv_to_rgb]
+    convs += [getattr(b, f"conv_{k}") for b in model.blocks() for k in range(4)]
+    for name, run in (("full", lambda: model.synthesize(ws)),
+                      ("preview", lambda: model.synthesize_preview(ws, 16))):
+        hooks = [c.register_forward_hook(lambda _m, args, _o, k=name: sizes[k].append(
+            args[0].shape[-1])) for c in convs]
+        with torch.inference_mode():
+            run()
+        for h in hooks:
+            h.remove()
+    blocks = len(model.blocks())
+    assert len(sizes["full"]) == len(sizes["preview"]) == 4 * blocks + 1
+    assert max(sizes["preview"]) == 16 and max(sizes["full"]) == 32
+    reaching = [k for k, b in enumerate(model.blocks()) if b.up][1]  # 8 -> 16
+    assert sizes["full"][4 * reaching + 1 : 4 * reaching + 4] == [16, 16, 16]
+    assert sizes["preview"][4 * reaching + 1 : 4 * reaching + 4] == [8, 8, 8]
+    assert sizes["preview"][4 * reaching + 4] == 16  # the next block reads it upsampled
+    assert sum(s * s for s in sizes["preview"]) < sum(s * s for s in sizes["full"]) / 2
+
+
 # -- refusals: one line naming the file, nothing run ----------------------------------------
 
 

@@ -10,10 +10,11 @@
 - SeFa reads the z-columns of ``gen_z`` and, for a layer range, of the chosen blocks' batch
   norm scale and offset layers; features are the reference's module outputs
   (``generator.gen_z``: 4 x 4 x 16 ch values, in its channels-last order).
-- Previews: :meth:`synthesize_preview` stops upsampling after a resolution (every block
-  runs, the last ones at the preview's size), a cheap stand-in that keeps the layout and
-  colours of the image while the slider moves. Single images (a render, a preview) reuse
-  the activations before the first block whose latent changed since the last one.
+- Previews: :meth:`synthesize_preview` stops upsampling at a resolution (every block
+  runs, the last ones at the preview's size, the one that reaches it at half of it; see
+  :meth:`~.network.Generator.run`), a cheap stand-in that keeps the layout and colours of
+  the image while the slider moves. Single images (a render, a preview) reuse the
+  activations before the first block whose latent changed since the last one.
 """
 
 from __future__ import annotations
@@ -88,32 +89,32 @@ class BigGANModel(GeneratorModel):
         return self.map(z)
 
     # -- images and features ------------------------------------------------------------
-    def _conds(self, ws: torch.Tensor) -> torch.Tensor:
+    def _latents(self, ws: torch.Tensor) -> torch.Tensor:
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.z_dim):
             raise ValueError(f"expected latents (N, {self.num_ws}, {self.z_dim}), "
                              f"got {tuple(ws.shape)}")
-        return self.net.conditions(ws.to(self.device, torch.float32), self._class_index)
+        return ws.to(self.device, torch.float32)
 
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """(N, num_ws, z_dim) -> (N, 3, R, R) in [-1, 1] (BigGAN has no noise inputs)."""
-        return self._run(self._conds(ws), None)
+        return self._run(self._latents(ws), None)
 
-    def _run(self, conds: torch.Tensor, keep: int | None) -> torch.Tensor:
+    def _run(self, zs: torch.Tensor, keep: int | None) -> torch.Tensor:
         """The image, reusing the blocks before the first latent that changed since the
         last single-image call at the same preview stop, class and psi (a slider on a
         layer range leaves the earlier blocks as they were): the same ops from the same
         activations, so the same pixels."""
         gen = self.net.generator
-        if conds.shape[0] != 1 or torch.is_grad_enabled():
-            return gen.run(conds, self.truncation, keep_resolution_after=keep)
-        key = (self._class_index, self.truncation, conds.device)
+        terms = self.net.class_terms(self._class_index)
+        if zs.shape[0] != 1 or torch.is_grad_enabled():
+            return gen.run(zs, terms, self.truncation, keep_resolution_after=keep)
+        key = (self._class_index, self.truncation, zs.device)
         resume = None
         cached = self._prefix.get(keep)
         if cached is not None and cached[0] == key:
             _, old, states = cached
-            changed = [j for j in range(conds.shape[1])
-                       if not torch.equal(old[:, j], conds[:, j])]
-            first = changed[0] if changed else conds.shape[1]
+            changed = [j for j in range(zs.shape[1]) if not torch.equal(old[:, j], zs[:, j])]
+            first = changed[0] if changed else zs.shape[1]
             usable = [st for st in states if first > 0 and st[1] == first - 1]
             resume = usable[-1] if usable else None
             if resume is not None:
@@ -121,9 +122,9 @@ class BigGANModel(GeneratorModel):
         if resume is None:
             states = []
         record: list = []
-        image = gen.run(conds, self.truncation, keep_resolution_after=keep, resume=resume,
+        image = gen.run(zs, terms, self.truncation, keep_resolution_after=keep, resume=resume,
                         record=record)
-        self._prefix[keep] = (key, conds.clone(), states + record)
+        self._prefix[keep] = (key, zs.clone(), states + record)
         return image
 
     def preview_resolutions(self) -> tuple[int, ...]:
@@ -137,19 +138,22 @@ class BigGANModel(GeneratorModel):
         every block runs, those after size r without upsampling."""
         stops = [r for r in self.preview_resolutions() if r <= max_resolution]
         stop = stops[-1] if stops else self.preview_resolutions()[0]
+        if stop >= self.resolution:
+            return self.synthesize(ws, noise_mode)
         keep = stop.bit_length() - 3  # upsampling blocks to run: 4 * 2**keep == stop
-        return self._run(self._conds(ws), keep)
+        return self._run(self._latents(ws), keep)
 
     def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
         """(N, num_ws, z_dim) -> (N, F): the output of ``layer`` (a reference module name)."""
         if layer not in self.feature_layers:
             raise ValueError(
                 f"unknown layer {layer!r}; this model has {', '.join(self.feature_layers)}")
-        conds = self._conds(ws)
+        zs = self._latents(ws)
+        terms = self.net.class_terms(self._class_index)
         if layer == "generator.gen_z":
-            return self.net.generator.gen_z(conds[:, 0])
+            return self.net.generator.gen_z_out(zs[:, 0], terms)
         upto = int(layer.rsplit(".", 1)[1])
-        return self.net.generator.run(conds, self.truncation, upto=upto).flatten(1)
+        return self.net.generator.run(zs, terms, self.truncation, upto=upto).flatten(1)
 
     def feature_dim(self, layer: str) -> int:
         with torch.no_grad():
@@ -157,7 +161,7 @@ class BigGANModel(GeneratorModel):
 
     # -- SeFa ---------------------------------------------------------------------------
     def blocks(self) -> list[GenBlock]:
-        return [m for m in self.net.generator.layers if isinstance(m, GenBlock)]
+        return self.net.generator.blocks()
 
     def sefa_weights(self, layers: tuple[int, int] | None = None) -> torch.Tensor:
         """(M, z_dim) z-columns of what reads latents ``[start, stop)``: ``gen_z`` for latent

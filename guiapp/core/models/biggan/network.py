@@ -18,6 +18,11 @@ Batch-norm statistics: each layer stores ``n_stats`` means and variances for tru
 (:func:`stats_weights`). Weights arrive already divided by their spectral norm
 (:mod:`.weights`), so nothing here iterates.
 
+Speed: the class embedding is fixed while a user edits, so its share of ``gen_z`` and of
+every conditional batch norm (half their weights) is computed once per class
+(:class:`ClassTerms`), and each block reads its latent through one matrix product (its
+four batch norms' z-columns stacked) instead of eight.
+
 The module names follow the reference (``generator.gen_z``, ``generator.layers.{i}``), which
 is how the feature layers are named.
 """
@@ -25,6 +30,7 @@ is how the feature layers are named.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -73,10 +79,12 @@ class CondBatchNorm(nn.Module):
         self._stats = (key, result)
         return result
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, psi: float) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, offset: torch.Tensor,
+                psi: float) -> torch.Tensor:
+        """``scale`` (N, C) is ``1 + scale(cond)``, ``offset`` (N, C) ``offset(cond)``."""
         mean, inv_std = self.stats(psi)
-        gain = (1 + cond @ self.scale.T) * inv_std  # (N, C)
-        bias = cond @ self.offset.T - mean * gain
+        gain = scale * inv_std  # (N, C)
+        bias = offset - mean * gain
         return torch.relu(torch.addcmul(bias[:, :, None, None], x, gain[:, :, None, None]))
 
 
@@ -84,28 +92,59 @@ class GenBlock(nn.Module):
     """One BigGAN-deep residual block (bottleneck of in/4 channels)."""
 
     def __init__(self, cin: int, cout: int, up: bool, cond_dim: int, n_stats: int,
-                 eps: float) -> None:
+                 eps: float, z_dim: int) -> None:
         super().__init__()
         mid = cin // 4
-        self.up, self.cout = up, cout
-        for i, c in enumerate((cin, mid, mid, mid)):
+        self.up, self.cout, self.z_dim = up, cout, z_dim
+        self.widths = (cin, mid, mid, mid)
+        for i, c in enumerate(self.widths):
             self.add_module(f"bn_{i}", CondBatchNorm(c, cond_dim, n_stats, eps))
+        self._z_weight: torch.Tensor | None = None
         self.conv_0 = nn.Conv2d(cin, mid, 1)
         self.conv_1 = nn.Conv2d(mid, mid, 3, padding=1)
         self.conv_2 = nn.Conv2d(mid, mid, 3, padding=1)
         self.conv_3 = nn.Conv2d(mid, cout, 1)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, psi: float,
+    def norms(self) -> list[CondBatchNorm]:
+        return [getattr(self, f"bn_{i}") for i in range(4)]
+
+    def z_weight(self) -> torch.Tensor:
+        """(sum 2 C, z_dim): the z-columns of the four batch norms' scale and offset, stacked
+        (scale 0, offset 0, scale 1, ...); built once per device, outside autograd."""
+        w = self._z_weight
+        if w is None or w.device != self.bn_0.scale.device:
+            with torch.inference_mode(False), torch.no_grad():
+                w = torch.cat([t[:, : self.z_dim] for bn in self.norms()
+                               for t in (bn.scale, bn.offset)]).contiguous()
+            self._z_weight = w
+        return w
+
+    def class_term(self, embed: torch.Tensor) -> torch.Tensor:
+        """(sum 2 C,): the embedding's share of :meth:`z_weight`'s rows, plus the 1 of
+        each gain."""
+        parts = []
+        for bn in self.norms():
+            parts += [1 + bn.scale[:, self.z_dim :] @ embed, bn.offset[:, self.z_dim :] @ embed]
+        return torch.cat(parts)
+
+    def project(self, z: torch.Tensor, term: torch.Tensor) -> torch.Tensor:
+        """(N, z_dim) -> (N, sum 2 C): every batch norm's gain and offset, one product."""
+        return torch.addmm(term, z, self.z_weight().T)
+
+    def forward(self, x: torch.Tensor, proj: torch.Tensor, psi: float,
                 up: bool | None = None) -> torch.Tensor:
-        """``up`` overrides the block's upsampling (False: a preview keeps the resolution)."""
+        """``proj`` from :meth:`project`; ``up`` overrides the block's upsampling (False: a
+        preview keeps the resolution)."""
         up = self.up if up is None else up
-        h = self.conv_0(self.bn_0(x, cond, psi))
-        h = self.bn_1(h, cond, psi)
+        cin, mid = self.widths[:2]
+        s0, o0, s1, o1, s2, o2, s3, o3 = proj.split([cin, cin] + [mid] * 6, dim=1)
+        h = self.conv_0(self.bn_0(x, s0, o0, psi))
+        h = self.bn_1(h, s1, o1, psi)
         if up:
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
         h = self.conv_1(h)
-        h = self.conv_2(self.bn_2(h, cond, psi))
-        h = self.conv_3(self.bn_3(h, cond, psi))
+        h = self.conv_2(self.bn_2(h, s2, o2, psi))
+        h = self.conv_3(self.bn_3(h, s3, o3, psi))
         skip = x[:, : self.cout] if x.shape[1] != self.cout else x
         if up:
             skip = F.interpolate(skip, scale_factor=2.0, mode="nearest")
@@ -137,6 +176,15 @@ State = tuple[int, int, int, torch.Tensor]
 """``(ModuleList index, GenBlocks run, upsamplings done, activation)`` before a GenBlock."""
 
 
+@dataclass(frozen=True)
+class ClassTerms:
+    """What the class embedding adds: to ``gen_z`` (with its bias) and to each block's
+    :meth:`GenBlock.project`."""
+
+    gen_z: torch.Tensor
+    blocks: tuple[torch.Tensor, ...]
+
+
 class Generator(nn.Module):
     """``generator``: gen_z, the blocks (and attention), the RGB output."""
 
@@ -149,7 +197,8 @@ class Generator(nn.Module):
         for i, (up, cin, cout) in enumerate(cfg.layers):
             if i == cfg.attention_layer_position:
                 layers.append(SelfAttention(ch * cin))
-            layers.append(GenBlock(ch * cin, ch * cout, up, cond, cfg.n_stats, cfg.eps))
+            layers.append(GenBlock(ch * cin, ch * cout, up, cond, cfg.n_stats, cfg.eps,
+                                   cfg.z_dim))
         self.layers = nn.ModuleList(layers)
         self.register_buffer("bn_means", torch.zeros(cfg.n_stats, ch))
         self.register_buffer("bn_vars", torch.ones(cfg.n_stats, ch))
@@ -157,34 +206,53 @@ class Generator(nn.Module):
         self.register_buffer("bn_bias", torch.zeros(ch))
         self.conv_to_rgb = nn.Conv2d(ch, 3, 3, padding=1)  # only the 3 channels it keeps
 
-    def start(self, cond0: torch.Tensor) -> torch.Tensor:
-        """(N, cond) -> (N, 16 ch, 4, 4): gen_z, its channels-last output made NCHW."""
-        x = self.gen_z(cond0)
+    def blocks(self) -> list[GenBlock]:
+        return [m for m in self.layers if isinstance(m, GenBlock)]
+
+    def class_terms(self, embed: torch.Tensor) -> ClassTerms:
+        """The (E,) class embedding's share of every product that reads a condition."""
+        z = self.cfg.z_dim
+        gen_z = torch.addmv(self.gen_z.bias, self.gen_z.weight[:, z:], embed)
+        return ClassTerms(gen_z, tuple(b.class_term(embed) for b in self.blocks()))
+
+    def gen_z_out(self, z0: torch.Tensor, terms: ClassTerms) -> torch.Tensor:
+        """(N, z_dim) -> (N, 16 ch * 16): ``gen_z([z0, E c])`` in its channels-last order."""
+        return torch.addmm(terms.gen_z, z0, self.gen_z.weight[:, : self.cfg.z_dim].T)
+
+    def start(self, z0: torch.Tensor, terms: ClassTerms) -> torch.Tensor:
+        """(N, z_dim) -> (N, 16 ch, 4, 4): gen_z, its channels-last output made NCHW."""
+        x = self.gen_z_out(z0, terms)
         return x.view(-1, 4, 4, 16 * self.cfg.channel_width).permute(0, 3, 1, 2).contiguous()
 
-    def run(self, conds: torch.Tensor, psi: float, upto: int | None = None,
+    def run(self, zs: torch.Tensor, terms: ClassTerms, psi: float, upto: int | None = None,
             keep_resolution_after: int | None = None, resume: State | None = None,
             record: list[State] | None = None) -> torch.Tensor:
         """Run to ModuleList entry ``upto`` (inclusive; None: all, then the RGB output).
 
-        ``conds`` (N, num_blocks + 1, cond_dim). Blocks after the first
-        ``keep_resolution_after`` upsampling ones do not upsample (a preview). ``resume``
-        starts from a recorded state instead of gen_z; ``record`` collects the state before
-        every GenBlock.
+        ``zs`` (N, num_blocks + 1, z_dim), ``terms`` the class's :class:`ClassTerms`.
+        A preview (``keep_resolution_after`` upsampling blocks, fewer than the network has)
+        stops growing at that size: the last upsampling block before it upsamples its
+        output instead of its inner activations (its convolutions run at a quarter of the
+        pixels), and every block after it keeps the size. ``resume`` starts from a recorded
+        state instead of gen_z; ``record`` collects the state before every GenBlock.
         """
-        start, block, ups, x = resume if resume is not None else (0, 0, 0, self.start(conds[:, 0]))
+        keep = keep_resolution_after
+        start, block, ups, x = resume if resume is not None else (0, 0, 0,
+                                                                  self.start(zs[:, 0], terms))
         for i, layer in enumerate(self.layers):
             if i < start:
                 continue
             if isinstance(layer, GenBlock):
                 if record is not None:
                     record.append((i, block, ups, x))
-                up = None
-                if layer.up:
-                    ups += 1
-                    if keep_resolution_after is not None and ups > keep_resolution_after:
-                        up = False
-                x = layer(x, conds[:, block + 1], psi, up)
+                proj = layer.project(zs[:, block + 1], terms.blocks[block])
+                ups += layer.up
+                if layer.up and keep is not None and ups >= keep:
+                    x = layer(x, proj, psi, False)
+                    if ups == keep:  # the upsampling that reaches the preview's size
+                        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+                else:
+                    x = layer(x, proj, psi)
                 block += 1
             else:
                 x = layer(x)
@@ -208,8 +276,15 @@ class BigGAN(nn.Module):
         self.cfg = cfg
         self.embeddings = nn.Linear(cfg.num_classes, cfg.class_embed_dim, bias=False)
         self.generator = Generator(cfg)
+        self._terms: tuple[tuple, ClassTerms] | None = None
 
-    def conditions(self, ws: torch.Tensor, class_index: int) -> torch.Tensor:
-        """(N, L, z_dim) -> (N, L, z_dim + embed): each latent with the class embedding."""
-        embed = self.embeddings.weight[:, class_index].to(ws.dtype)
-        return torch.cat([ws, embed.expand(*ws.shape[:2], -1)], dim=2)
+    def class_terms(self, class_index: int) -> ClassTerms:
+        """:meth:`Generator.class_terms` of class ``class_index``, kept for the last class
+        and device (computed outside autograd: constants that gradients pass by)."""
+        device = self.embeddings.weight.device
+        key = (class_index, device)
+        if self._terms is None or self._terms[0] != key:
+            with torch.inference_mode(False), torch.no_grad():
+                terms = self.generator.class_terms(self.embeddings.weight[:, class_index])
+            self._terms = (key, terms)
+        return self._terms[1]
