@@ -281,3 +281,31 @@ def test_bad_genforce_files_get_one_line(tmp_path, change, expected):
         load_model(str(path))
     assert "bad.pth" in str(info.value) and expected in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_drag_preview_reads_a_lower_layer_and_follows_the_latent(tmp_path):
+    v = random_variables(channels={4: 16, 8: 16, 16: 12, 32: 8}, seed=8)
+    model = load_model(str(write_genforce(tmp_path / "g.pth", v)))
+    assert model.preview_resolutions() == (8, 16, 32)
+    with torch.no_grad():
+        ws = model.map(torch.from_numpy(seeded(2)).float())
+        small = model.synthesize_preview(ws, 16)
+        full = torch.nn.functional.adaptive_avg_pool2d(model.synthesize(ws), 16)
+        moved = ws.clone()
+        moved[:, :4] += 2 * torch.randn(1, 1, W_DIM)  # the layers up to 16 px: seen
+        changed = model.synthesize_preview(moved, 16)
+        above = ws.clone()
+        above[:, 6:] += 2 * torch.randn(1, 1, W_DIM)  # 32 px layers: beyond the stop
+        skipped = model.synthesize_preview(above, 16)
+    assert small.shape == (2, 3, 16, 16)
+    # closer to the true downscaled image than the best constant image is
+    err = float(((small - full) ** 2).mean())
+    constant = float(((full - full.mean(dim=(0, 2, 3), keepdim=True)) ** 2).mean())
+    assert err < 0.8 * constant
+    assert float((changed - small).abs().max()) > 1e-3
+    assert torch.equal(skipped, small)
+    assert model.preview_fit(16)["psnr_db"] > 0
+    from guiapp.core.live_render import LiveRenderer, RenderRequest
+
+    result = LiveRenderer(model).render(RenderRequest(seed=1, preview=True))
+    assert result.preview_resolution == 16 and result.image.shape == (32, 32, 3)

@@ -335,6 +335,9 @@ def build_cases(folder: Path, *, cuts: int = 40, flips: int = 40, seed: int = 14
     from tests.fuzz.model_cases_biggan import biggan_cases  # hook: biggan
 
     biggan_cases(w)  # hook: biggan
+    from tests.fuzz.model_cases_stylegan1 import stylegan1_cases
+
+    stylegan1_cases(w)
     valid = {Path(c.argv[-1]).stem: Path(c.argv[-1]) for c in w.cases if c.family == "valid"}
     files.mutation_cases(w, valid, cuts=cuts, flips=flips, seed=seed)
     files.path_cases(w, valid["stylegan2"], valid["dcgan"])

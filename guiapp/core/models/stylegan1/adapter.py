@@ -11,19 +11,22 @@
   named by its TF scope (``4x4/Conv``, ``8x8/Conv0_up``, ...) up to 32 px; the first is
   ``4x4/Conv`` (the first layer a style shapes through a convolution, like StyleGAN2's
   ``b4.conv1``), then ``4x4/Const`` and the rest in order.
-- Previews: none below full size. A lod-0 network has one trained RGB output
-  (``ToRGB_lod0``); the lower ``ToRGB_lod{k}`` of NVIDIA's pickles stopped training when
-  their resolution faded out, and genforce files keep them only for growing, so a drag
-  renders the full image (see ``benchmarks/bench_stylegan1.py`` for its cost).
+- Drag previews stop at a lower resolution and read the last layer there out with a
+  linear map fitted to the model's own images (:mod:`~guiapp.core.models.stylegan1.preview`):
+  a lod-0 network has one trained RGB output (``ToRGB_lod0``); the lower ``ToRGB_lod{k}``
+  of NVIDIA's pickles stopped training when their resolution faded out.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
 from guiapp.core.models.stylegan1.config import DEFAULT_TRUNCATION, StyleGAN1Weights
 from guiapp.core.models.stylegan1.network import StyleGAN1Net
+from guiapp.core.models.stylegan1.preview import PreviewReadout, fits
 
 FORMATS = {"tf": "stylegan1-tf-pickle", "genforce": "stylegan1-genforce"}
 MAX_FEATURE_RES = 32
@@ -45,6 +48,7 @@ class StyleGAN1Model(GeneratorModel):
                   if cfg.layer_resolution(i) <= MAX_FEATURE_RES]
         self.feature_layers = (scopes[1], scopes[0], *scopes[2:])
         self.device = torch.device("cpu")
+        self._readout = PreviewReadout(self)
 
     @property
     def w_avg(self) -> torch.Tensor:
@@ -96,9 +100,33 @@ class StyleGAN1Model(GeneratorModel):
         return torch.cat([getattr(self.net, f"l{i}_style_weight").T
                           for i in range(start, stop)]).contiguous()
 
+    # -- previews ----------------------------------------------------------------------
+    def preview_resolutions(self) -> tuple[int, ...]:
+        """Resolutions a drag preview may stop at, ascending: from 8 px, those whose fit
+        has at least two pixels per read-out weight (:func:`~guiapp.core.models.stylegan1.
+        preview.fits`; FFHQ's 512 channels: from 16 px), and the full size."""
+        cfg = self.net.config
+        return tuple(r for r in cfg.resolutions
+                     if r == cfg.resolution or (r >= 8 and fits(r, cfg.channels[r])))
+
+    def synthesize_preview(self, ws: torch.Tensor, max_resolution: int,
+                           noise_mode: str = "const") -> torch.Tensor:
+        """(N, 3, r, r) at the largest stop ``r <= max_resolution``: the layer-``r`` output
+        through the fitted read-out (the full image at full size)."""
+        fitting = [r for r in self.preview_resolutions() if r <= max_resolution]
+        stop = fitting[-1] if fitting else self.preview_resolutions()[0]
+        if stop >= self.resolution:
+            return self.synthesize(ws, noise_mode)
+        return self._readout.render(self._ws(ws), stop, noise_mode)
+
+    def preview_fit(self, stop: int) -> dict[str, Any]:
+        """How well the read-out at ``stop`` matches the downscaled full image."""
+        return self._readout.quality(stop)
+
     def to(self, device: str | torch.device) -> StyleGAN1Model:
         self.device = torch.device(device)
         self.net.to(self.device)
+        self._readout.clear()
         return self
 
 

@@ -16,11 +16,11 @@ Read settings (of ``Gs`` and each component, the component's winning): ``resolut
 ``fused_scale``, ``blur_filter``, ``use_noise``, ``nonlinearity``, ``use_wscale``,
 ``use_pixel_norm``, ``use_instance_norm``, ``mapping_lrmul``, ``mapping_nonlinearity``,
 ``normalize_latents``, ``truncation_psi`` and ``truncation_cutoff`` (the default
-truncation); widths come from the variable shapes. Refused with one line: ``lod`` other
-than 0, labels (``label_size`` > 0, ``LabelConcat``), ``use_styles=False``,
-``const_input_layer=False``, other build functions or state versions, and missing,
-mis-shaped, non-finite or unexpected variables. Like ``G_style``, unknown arguments are
-ignored (``structure``, ``randomize_noise``, ``dlatent_avg_beta``, ...).
+truncation); widths come from the variable shapes. Refused with one line: ``lod`` (of
+``Gs`` and of the synthesis) missing or other than 0, labels (``label_size`` > 0,
+``LabelConcat``), ``use_styles=False``, ``const_input_layer=False``, other build functions
+or state versions, and missing, mis-shaped, non-finite or unexpected variables. Like
+``G_style``, unknown arguments are ignored (``structure``, ``randomize_noise``, ...).
 """
 
 from __future__ import annotations
@@ -79,9 +79,12 @@ def _check_structure(gs: TFNetworkRecord) -> None:
 
 
 def _settings(gs: TFNetworkRecord) -> dict[str, Any]:
-    kwargs = dict(gs.static_kwargs)
-    for key in ("mapping", "synthesis"):
-        kwargs.update(gs.components[key].static_kwargs)
+    kwargs: dict[str, Any] = {}
+    for net in (gs, gs.components["mapping"], gs.components["synthesis"]):
+        if not isinstance(net.state.get("static_kwargs", {}), dict):
+            raise ModelLoadError(f"malformed StyleGAN (v1) network {net.name!r}: its build "
+                                 "arguments are not a dict")
+        kwargs.update(net.static_kwargs)
     labels = kwargs.get("label_size", 0)
     if isinstance(labels, bool) or not isinstance(labels, int | np.integer):
         raise ModelLoadError(f"StyleGAN (v1) setting label_size={limits.shown(labels)} is not "
@@ -121,6 +124,8 @@ def weights_from_tf(data: Any) -> tuple[StyleGAN1Weights, tuple[float, int | Non
         raise ModelLoadError("class-conditional StyleGAN (v1) generators (LabelConcat) are not "
                              "supported; unconditional ones are")
     for name in ("lod", "synthesis/lod"):
-        if name in variables:
-            check_lod(variables[name], f"variable {name!r}")
+        if name not in variables:
+            raise ModelLoadError(f"the StyleGAN (v1) generator has no variable {name!r} "
+                                 "(G_style always has one); the file is damaged")
+        check_lod(variables[name], f"variable {name!r}")
     return weights_from_variables(variables, kwargs), default_truncation(kwargs)
