@@ -63,9 +63,12 @@ def test_a_projected_photo_shows_photo_reconstruction_and_edit(window, qtbot, mo
     assert np.array_equal(shown_pixels(window), reconstruction)  # no edit yet
 
     window.store.set_alpha(0, 3.0)  # what the first direction's slider does
-    qtbot.waitUntil(lambda: settled(window) and bool(window.last_result.request.workspace
-                                                     and window.last_result.request.workspace.edits),
-                    timeout=30_000)
+
+    def edited_shown() -> bool:
+        work = window.last_result.request.workspace
+        return settled(window) and work is not None and bool(work.edits)
+
+    qtbot.waitUntil(edited_shown, timeout=30_000)
     edited = shown_pixels(window)
     assert not np.array_equal(edited, reconstruction)  # the edit pane moved
     assert np.array_equal(pixels(view.original_pixmap()), reconstruction)  # this one not
@@ -77,3 +80,48 @@ def test_a_projected_photo_shows_photo_reconstruction_and_edit(window, qtbot, mo
     window.store.set_seed(3)  # a seed's face: back to edited and original
     qtbot.waitUntil(lambda: settled(window), timeout=30_000)
     assert view.pane_captions()[:2] == ["Edited", "Original"] and view.photo_pixmap() is None
+
+
+def test_the_crop_dialog_offers_the_noise_maps_when_the_model_has_them(qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    from guiapp.ui.photo_crop_dialog import CropDialog
+
+    rgb = data.astronaut()
+    dialog = CropDialog(None, rgb, (150, 50, 150), "face", ["w", "w+"], 300, noise_maps=5)
+    qtbot.addWidget(dialog)
+    box = dialog.findChild(QCheckBox)
+    assert box.isVisibleTo(dialog) and "noise maps" in box.text()
+    assert dialog.options().noise
+    box.setChecked(False)
+    assert not dialog.options().noise
+    plain = CropDialog(None, rgb, (150, 50, 150), "face", ["z"], 300)
+    qtbot.addWidget(plain)
+    assert not plain.findChild(QCheckBox).isVisibleTo(plain) and not plain.options().noise
+
+
+@pytest.mark.parametrize("noise", [True, False])
+def test_a_style_model_projection_keeps_the_noise_maps_the_dialog_asked_for(
+        window, qtbot, monkeypatch, tmp_path, noise):
+    from stylegan_fixtures import random_generator, write_nvidia_pickle
+
+    model_file = write_nvidia_pickle(tmp_path / "g.pkl", random_generator())
+    with qtbot.waitSignal(window.runner.finished, timeout=60_000):
+        window.open_model(str(model_file))
+    qtbot.waitUntil(lambda: window.loaded is not None
+                    and window.loaded.model.noise_shapes() != (), timeout=30_000)
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(path)
+    answer_dialogs(window, monkeypatch, open_=path)
+    offered: list = []
+    answer_crop(window, monkeypatch, 3, offered, noise=noise)
+    with qtbot.waitSignal(window.runner.finished, timeout=120_000):
+        menu_action(window, "Open photo…").trigger()
+    model = window.loaded.model
+    assert offered[0][4] == len(model.noise_shapes())
+    latent = window.store.latent
+    assert latent is not None, window.last_error
+    assert (latent.noise is not None) == noise
+    qtbot.waitUntil(lambda: settled(window) and window.last_result.request.latent is latent,
+                    timeout=30_000)
+    assert np.array_equal(shown_pixels(window), window.photos.view.reconstruction)
