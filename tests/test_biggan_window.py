@@ -49,3 +49,49 @@ def test_open_biggan_search_a_class_by_name_and_run_sefa(qtbot, tmp_path, monkey
     run_sefa_from_panel(window, qtbot, k=3)
     assert len(window.store) == 3
     window.close()
+
+
+def drag_to_the_end(window, qtbot, row_index: int = 0):
+    """Press the direction's alpha slider and move it to its maximum (a drag), until the
+    window shows a preview of that edit; returns that render's result."""
+    row = window.direction_list.row(row_index)
+    row.alpha_slider.sliderPressed.emit()
+    row.alpha_slider.setValue(row.alpha_slider.maximum())
+    qtbot.waitUntil(lambda: window.last_result is not None
+                    and bool(window.last_result.request.edits)
+                    and window.last_result.preview_resolution is not None, timeout=30_000)
+    return window.last_result
+
+
+def test_a_slider_drag_on_biggan_shows_the_preview_of_the_edit(qtbot, tmp_path, monkeypatch):
+    """Dragging a SeFa slider on a BigGAN file shows the 16 px preview of the dragged edit
+    (every layer), upscaled; releasing it shows the full image of the same edit."""
+    from guiapp.core.live_render import LiveRenderer
+
+    path = write_biggan(tmp_path / "biggan-toy")
+    window = open_window(qtbot, tmp_path / "config")
+    monkeypatch.setattr(window.picker, "_ask_for_file", lambda: str(path))
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        menu_action(window, "Open model…").trigger()
+    qtbot.waitUntil(lambda: settled(window) and window.last_result.image.shape[0] == 32,
+                    timeout=30_000)
+    run_sefa_from_panel(window, qtbot, k=3)
+    original = shown_pixels(window)
+    window.loaded.renderer.preview_budget_s = 0.0  # a machine too slow for full drags
+    preview = drag_to_the_end(window, qtbot)
+    assert preview.preview_resolution == 16 and preview.image.shape == (32, 32, 3)
+    assert window.image_view.edited_caption() == "Edited (preview, 16 px)"
+    np.testing.assert_array_equal(shown_pixels(window), preview.image)
+    window.direction_list.row(0).alpha_slider.sliderReleased.emit()
+    qtbot.waitUntil(lambda: settled(window) and bool(window.last_result.request.edits),
+                    timeout=30_000)
+    full = window.last_result.image
+    # the preview is that edit's (an independent renderer of the same request agrees),
+    # moved from the original the way the full image moved
+    model = window.loaded.model
+    again = LiveRenderer(model, preview_resolution=16).render(preview.request)
+    np.testing.assert_array_equal(again.image, preview.image)
+    moved = preview.image.astype(float) - original
+    wanted = full.astype(float) - original
+    assert (moved * wanted).sum() > 0.5 * np.linalg.norm(moved) * np.linalg.norm(wanted)
+    window.close()

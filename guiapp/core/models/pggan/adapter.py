@@ -12,7 +12,8 @@ truncation (which scales z towards 0) leaves images unchanged on this family.
   so does LatentCLR.
 - Drag previews stop at a lower block and read it out with a linear map fitted to the
   model's own images (:mod:`guiapp.core.models.pggan.preview`): lod 0 weights have no
-  trained lower-resolution output.
+  trained lower-resolution output. The window fits them in its load job
+  (:meth:`prepare_previews`); elsewhere the first preview does.
 """
 
 from __future__ import annotations
@@ -93,6 +94,10 @@ class PGGANModel(GeneratorModel):
         if stop >= self.resolution:
             return self.synthesize(ws, noise_mode)
         return self._readout.render(self._z(ws), stop)
+
+    def prepare_previews(self) -> None:
+        """Fit the read-outs now (the window's load job calls this), not at the first drag."""
+        self._readout.prepare()
 
     def preview_fit(self, stop: int) -> dict[str, Any]:
         """How well the read-out at ``stop`` matches the downscaled full image."""

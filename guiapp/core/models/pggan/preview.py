@@ -7,9 +7,11 @@ lower block with trained weights. Instead, the first time a preview at resolutio
 asked for, this module renders a few seeded images in full, area-downscales them to ``R``
 and fits, by ridge-regularised least squares, a 1x1 map (plus bias) from the pixel-normed
 ``R x R`` block output to those pixels. A preview then costs the blocks up to ``R`` and
-one 1x1 convolution. It shows the edit's effect at ``R x R`` (blurred by the upscale to
-full size) as well as a linear read-out of those features can; :meth:`quality` measures the
-difference from the true downscaled image on other seeds (PSNR, benchmarks report it).
+one 1x1 convolution. The fit (a few full renders) is paid once per loaded model: in the
+window's load job (:meth:`PreviewReadout.prepare`), else at the first preview. It shows
+the edit's effect at ``R x R`` (blurred by the upscale to full size) as well as a linear
+read-out of those features can; :meth:`quality` measures the difference from the true
+downscaled image on other seeds (PSNR, benchmarks report it).
 """
 
 from __future__ import annotations
@@ -59,6 +61,11 @@ class PreviewReadout:
 
     def stops(self) -> tuple[int, ...]:
         return tuple(r for r in self.model.preview_resolutions() if r < self.model.resolution)
+
+    def prepare(self) -> None:
+        """Fit every stop's read-out unless they are fitted already."""
+        if self.stops() and not self._maps:
+            self.fit()
 
     def fit(self) -> None:
         stops = self.stops()
