@@ -15,6 +15,7 @@ from cli_support import PREFIX, run
 from PIL import Image
 from stylegan_fixtures import random_generator, tiny_config, write_nvidia_pickle
 
+from guiapp.core.animation import Face, WalkPlan, render_all
 from guiapp.core.latent_files import LatentFileError, load_latent, read_latent, save_latent
 from guiapp.core.live_render import LiveRenderer
 from guiapp.core.methods import sefa
@@ -102,7 +103,8 @@ def test_the_regulariser_penalises_structure_not_noise():
 
 
 def test_every_render_of_the_face_uses_its_noise(style_model, projected):
-    """A strip, the live renderer's image, original and previews: with the face's maps."""
+    """A strip, an animation, the live renderer's image, original and previews: with the
+    face's maps."""
     latent = projected.latent
     bare = replace(latent, noise=None)
     ds = sefa.discover(style_model, sefa.Params(k=3))
@@ -114,6 +116,8 @@ def test_every_render_of_the_face_uses_its_noise(style_model, projected):
     assert not np.array_equal(
         with_maps, render_request(style_model, RenderRequest(latent=bare, direction_set=ds,
                                                              output=strip)))
+    walk = WalkPlan(Face(0, latent=latent), ds, 0, -2.0, 2.0, 3)  # an animation's frames
+    assert np.array_equal(render_all(style_model, walk)[1], projected.image)
     live = LiveRenderer(style_model, preview_resolution=8)
     full = live.render(RenderRequest(latent=latent, want_original=True))
     assert np.array_equal(full.image, projected.image)
