@@ -12,6 +12,8 @@
 4. Direction list: showing another set of 100 directions (adding one, switching back and
    forth) until the list is laid out and painted, for the list alone and in the window;
    baseline in the same run: showing a set of 1 direction. Target: <= 50 ms per switch.
+   Beside each wall time: the GUI thread's CPU time (``time.thread_time``: what the window
+   itself spent, whatever else the machine runs) and the process's (the render worker too).
 
     QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui_latency
     QT_QPA_PLATFORM=offscreen python -m benchmarks.bench_ui_latency --cases list
@@ -160,7 +162,7 @@ def list_switch(app: QApplication, win: MainWindow, rounds: int) -> dict:
     alone.show()
     small = random_set(info, model_id, 1, 0)
     sets = [random_set(info, model_id, 100, 1), random_set(info, model_id, 100, 2)]
-    result = {"directions": 100, "target_ms": 50}
+    result: dict = {"directions": 100, "target_ms": 50}
     for name, target, widget in (("list_alone", store, alone),
                                  ("window", win.store, win.direction_list)):
         def settle(widget=widget) -> None:
@@ -168,12 +170,14 @@ def list_switch(app: QApplication, win: MainWindow, rounds: int) -> dict:
             app.processEvents()
             widget.repaint()
 
-        def timed(change, settle=settle) -> float:
+        def timed(change, settle=settle) -> tuple[float, float, float]:
+            """(wall, GUI-thread CPU, process CPU) seconds of one change."""
             settle()
-            t0 = time.perf_counter()
+            t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
             change()
             settle()
-            return time.perf_counter() - t0
+            return (time.perf_counter() - t0, time.thread_time() - c0,
+                    time.process_time() - p0)
 
         if hasattr(target, "add_set"):
             ids = [target.add_set(ds) for ds in (small, *sets, small)]
@@ -198,11 +202,15 @@ def list_switch(app: QApplication, win: MainWindow, rounds: int) -> dict:
         for _ in range(rounds):
             change = add()
             adds.append(timed(change))
-        result[name] = {
-            "add_a_set_while_1_direction_shown": pct(adds),
-            "switch_between_two_sets": pct([timed(show(1 + i % 2)) for i in range(2 * rounds)]),
-            "baseline_switch_between_1_direction_sets": pct(
-                [timed(show(3 * (i % 2))) for i in range(2 * rounds)])}
+        switches = [timed(show(1 + i % 2)) for i in range(2 * rounds)]
+        baseline = [timed(show(3 * (i % 2))) for i in range(2 * rounds)]
+        result[name] = {}
+        for case, runs in (("add_a_set_while_1_direction_shown", adds),
+                           ("switch_between_two_sets", switches),
+                           ("baseline_switch_between_1_direction_sets", baseline)):
+            wall, gui_cpu, process_cpu = zip(*runs, strict=True)
+            result[name][case] = {**pct(list(wall)), "gui_thread_cpu": pct(list(gui_cpu)),
+                                  "process_cpu": pct(list(process_cpu))}
     alone.close()
     return result
 
@@ -247,7 +255,8 @@ def main() -> None:
     cases = set(args.cases.split(","))
     app = QApplication.instance() or QApplication([])
     win = open_window(app)
-    result: dict = {"benchmark": "ui_latency", "model": "builtin:dcgan-digiface"}
+    result: dict = {"benchmark": "ui_latency", "model": "builtin:dcgan-digiface",
+                    "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()]}
     if "slider" in cases:
         slider_latency(app, win, 50, args.interval_ms)  # warm-up: first paints, caches
         result["slider"] = slider_latency(app, win, args.changes, args.interval_ms)

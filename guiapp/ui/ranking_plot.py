@@ -61,6 +61,9 @@ class RankingPlot(QWidget):
         self.plot_item.setMouseEnabled(x=True, y=False)
         self.plot_item.setLabel("bottom", "Direction")
         self.plot_item.showGrid(y=True, alpha=0.25)
+        # Major ticks and grid lines only: the minor ones doubled the cost of repainting
+        # the plot when a set arrives, and bars read against a few lines just as well.
+        self.plot_item.getAxis("left").setStyle(maxTickLevel=0)
         self.bars = pg.BarGraphItem(x=[0], height=[0], width=BAR_WIDTH)
         self.bars.hide()
         self.plot_item.addItem(self.bars)

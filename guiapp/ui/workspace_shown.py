@@ -34,10 +34,19 @@ class ShownSet:
         """The id of the shown set (None: no set)."""
         return self.workspace.selected
 
+    _shown_memo: tuple[Workspace, DirectionSet | None] | None = None
+
     @property
     def direction_set(self) -> DirectionSet | None:
-        named = self.workspace.selected_set
-        return named.directions if named is not None else None
+        """The shown set; found once per workspace (rows ask for it many times when a set
+        arrives, and finding it walks the workspace's sets)."""
+        ws, memo = self.workspace, self._shown_memo
+        if memo is not None and memo[0] is ws:
+            return memo[1]
+        named = ws.selected_set
+        ds = named.directions if named is not None else None
+        self._shown_memo = (ws, ds)
+        return ds
 
     def __len__(self) -> int:
         ds = self.direction_set
