@@ -309,3 +309,15 @@ def test_drag_preview_reads_a_lower_layer_and_follows_the_latent(tmp_path):
 
     result = LiveRenderer(model).render(RenderRequest(seed=1, preview=True))
     assert result.preview_resolution == 16 and result.image.shape == (32, 32, 3)
+
+
+def test_a_state_version_2_g_style_pickle_is_read_as_stylegan_not_pggan(tmp_path):
+    # NVlabs/stylegan's Network.__setstate__ takes versions 2 and 3; PGGAN's pickles are 2
+    v = random_variables(seed=1)
+    data = tf_snapshot(v, tmp_path / "m")
+    for net in (data[2], *gs_state(data)["components"].values()):
+        net.state["version"] = 2
+    model = load_model(str(write_tf_data(tmp_path / "v2.pkl", data)))
+    assert model.format == "stylegan1-tf-pickle"
+    z = seeded(1)
+    assert np.abs(image(model, z) - g_style(v, z)).max() <= 1e-4

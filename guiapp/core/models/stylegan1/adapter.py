@@ -103,8 +103,8 @@ class StyleGAN1Model(GeneratorModel):
     # -- previews ----------------------------------------------------------------------
     def preview_resolutions(self) -> tuple[int, ...]:
         """Resolutions a drag preview may stop at, ascending: from 8 px, those whose fit
-        has at least two pixels per read-out weight (:func:`~guiapp.core.models.stylegan1.
-        preview.fits`; FFHQ's 512 channels: from 16 px), and the full size."""
+        has two pixels per read-out weight (:func:`.preview.fits`; FFHQ's 512 channels: from
+        16 px), and the full size."""
         cfg = self.net.config
         return tuple(r for r in cfg.resolutions
                      if r == cfg.resolution or (r >= 8 and fits(r, cfg.channels[r])))
@@ -118,6 +118,12 @@ class StyleGAN1Model(GeneratorModel):
         if stop >= self.resolution:
             return self.synthesize(ws, noise_mode)
         return self._readout.render(self._ws(ws), stop, noise_mode)
+
+    def prepare_previews(self) -> None:
+        """Fit the read-outs now (the window's load job calls this, off the GUI thread), so
+        the first drag does not pay the few full renders the fit takes."""
+        if self._readout.stops():
+            self._readout.fit()
 
     def preview_fit(self, stop: int) -> dict[str, Any]:
         """How well the read-out at ``stop`` matches the downscaled full image."""

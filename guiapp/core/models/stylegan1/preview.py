@@ -3,7 +3,8 @@
 A finished StyleGAN (lod 0) has one trained RGB output, ``ToRGB_lod0``, at full size: the
 ``ToRGB_lod{k}`` of lower resolutions stopped training when their resolution faded out
 (and ``structure='fixed'`` networks have none), so no trained weights give a lower
-resolution image. Instead, on the first preview, this module renders a few seeded images
+resolution image. Instead, once (when the model is loaded in the window, through
+``prepare_previews``, else on the first preview), this module renders a few seeded images
 in full (at the model's default truncation, where a user starts), area-downscales them to
 each stop ``R`` and fits, by ridge-regularised least squares, a 1x1 map plus bias from the
 ``R x R`` output of the last layer at ``R`` (after its style) to those pixels. A preview
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 if TYPE_CHECKING:
     from guiapp.core.models.stylegan1.adapter import StyleGAN1Model
 
-FIT_SAMPLES = 6
+FIT_SAMPLES = 4
 FIT_SEED = 20190101
 CHECK_SEED = 20190102
 RIDGE = 0.5
@@ -32,8 +33,9 @@ RIDGE = 0.5
 
 
 def fits(stop: int, channels: int) -> bool:
-    """Whether the fit at ``stop`` has at least two target pixels per read-out weight."""
-    return FIT_SAMPLES * stop * stop >= 2 * (channels + 1)
+    """Whether the fit at ``stop`` has at least two target pixels per read-out weight (a
+    512-channel layer: from 16 px)."""
+    return FIT_SAMPLES * stop * stop >= 2 * channels
 
 
 def last_layer(stop: int) -> int:
