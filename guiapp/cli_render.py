@@ -54,19 +54,7 @@ def normalize_render_args(args: argparse.Namespace) -> None:
     args.truncation_given = args.truncation != 1.0
 
 
-ONE_SET_OPTIONS = ("latent",)
 EXPORT_MODES = ("animate", "morph", "seeds")
-
-
-def _one_set_only(args: argparse.Namespace) -> None:
-    """The options handled by the project hook take the one-set view: refuse more (the
-    exports take every set)."""
-    numbers = [e.set_number for e in args.set_edits]
-    numbers += [spec[0] for spec in (args.strip_spec, args.grid_spec) if spec is not None]
-    if len(args.direction_files) > 1 or any(n not in (None, 1) for n in numbers):
-        for name in ONE_SET_OPTIONS:
-            if getattr(args, name, None) is not None:
-                raise ValueError(f"--{name} takes one --directions file (set 1)")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -75,7 +63,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     exporting = any(getattr(args, name, None) is not None for name in EXPORT_MODES)
     if args.session is not None and not exporting:
         return render_session(args)
-    _one_set_only(args)
     from guiapp.cli_export import run_export  # hook: export
     from guiapp.cli_project import run_latent_render  # hook: project
     from guiapp.core.models.registry import load_model
@@ -102,7 +89,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     psi, cutoff = face_truncation(args, model)
     req = RenderRequest(seed=args.seed, truncation=psi,
                         truncation_cutoff=cutoff, class_index=args.class_index,
-                        workspace=workspace, output=_output(args, workspace, workspace.ids[0]
+                        workspace=workspace, output=output_spec(args, workspace, workspace.ids[0]
                                                             if workspace.ids else None))
     files_by_id = {i: Path(f).name for i, f in zip(workspace.ids, files, strict=True)}
     image = _render_and_save(args, model, req, args.model, files_by_id)
@@ -157,7 +144,7 @@ def build_workspace(model, sets, files, set_edits: list[SetEdit]) -> Workspace:
     return ws
 
 
-def _output(args: argparse.Namespace, ws: Workspace, default: int | None
+def output_spec(args: argparse.Namespace, ws: Workspace, default: int | None
             ) -> StripSpec | GridSpec | None:
     """The strip or grid asked for, of set SET (else ``default``'s)."""
     if args.strip_spec is None and args.grid_spec is None:
@@ -222,7 +209,7 @@ def render_session(args: argparse.Namespace) -> int:
                         truncation=session.truncation, noise_mode=session.noise_mode,
                         truncation_cutoff=session.truncation_cutoff,
                         class_index=session.class_index, workspace=ws,
-                        output=_output(args, ws, ws.selected))
+                        output=output_spec(args, ws, ws.selected))
     image = _render_and_save(args, model, req, model_ref, {})
     print(f"saved {image.shape[1]}x{image.shape[0]} image of session "
           f"{Path(args.session).name} to {out}")

@@ -166,3 +166,27 @@ def test_a_session_export_refuses_what_the_session_gives(files, tmp_path, capsys
     code, _, err = run(capsys, "render", "--session", path, *argv, "-o", tmp_path / "w.gif")
     assert code == 2 and err.startswith(PREFIX) and err.count("\n") == 1 and message in err, err
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_a_latent_face_takes_the_same_sets_and_edits(files, model, tmp_path, capsys):
+    from guiapp.core.latent_files import load_latent, save_latent
+    from guiapp.core.types import ProjectedLatent, StripSpec
+
+    path = tmp_path / "me.npz"
+    save_latent(path, ProjectedLatent("z", model.sample_z(1, 12)[0].astype(np.float32),
+                                      "me.png"), model.model_id)
+    common = ["render", REF, "--latent", path, "--directions", files[0], "--directions",
+              files[1], "--edit", "1:0=1.5", "--edit", "2:1=-2"]
+    out, strip = tmp_path / "a.png", tmp_path / "s.png"
+    code, _, err = run(capsys, *common, "-o", out)
+    assert code == 0, err
+    latent = load_latent(path, model)
+    ws = workspace(files, [(1, 0, 1.5), (2, 1, -2.0)])
+    np.testing.assert_array_equal(png(out), render_request(model, RenderRequest(
+        latent=latent, workspace=ws)))
+    assert [(e["set"], e["index"]) for e in read_image_metadata(out)["edits"]] == [(1, 0),
+                                                                                (2, 1)]
+    assert run(capsys, *common, "--strip", "2:3", "--alphas", "-2,2,3", "-o", strip)[0] == 0
+    np.testing.assert_array_equal(png(strip), render_request(model, RenderRequest(
+        latent=latent, workspace=ws, output=StripSpec(3, (-2.0, 0.0, 2.0),
+                                                     set_id=ws.ids[1]))))
