@@ -26,16 +26,21 @@ import torch
 from guiapp.core.edits import apply_edits, apply_workspace_edits, check_compatible, check_workspace
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
+from guiapp.core.render_face import face_noise, latent_face, synthesize_face
 from guiapp.core.types import (
     DirectionSet,
     Edit,
     GridSpec,
     LayerRange,
-    ProjectedLatent,
     RenderRequest,
     StripSpec,
 )
 from guiapp.core.workspace import Workspace
+
+__all__ = ["MAX_BATCH", "base_latents", "face_noise", "latent_face", "render_grid",
+           "render_image", "render_request", "render_strip", "request_latents",
+           "strip_latents", "synthesize_face", "synthesize_uint8", "to_uint8",
+           "workspace_strip_latents"]
 
 MAX_BATCH = 16
 
@@ -54,33 +59,6 @@ def base_latents(
         return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
 
 
-def latent_face(model: GeneratorModel, latent: ProjectedLatent, truncation: float = 1.0, *,
-                cutoff: int | None = None, class_index: int | None = None) -> torch.Tensor:
-    """(1, num_ws, latent_dim) latents of a projected face: a z latent goes through the
-    mapping and truncation like a seed's; a w latent is broadcast to every layer and a w+
-    latent used as it is (truncation does not apply to them: they are the face itself)."""
-    arr = np.asarray(latent.array, np.float32)
-    if latent.space == "z":
-        latent.check_noise(model.noise_shapes())
-        if arr.shape != (model.z_dim,):
-            raise ValueError(f"this z latent has shape {tuple(arr.shape)}, the model "
-                             f"draws z of ({model.z_dim},)")
-        z = torch.from_numpy(arr.copy())[None].to(model.device)
-        with torch.inference_mode():
-            return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
-    latent.check_noise(model.noise_shapes())
-    if model.latent_space != "w":
-        raise ValueError(f"this model has no w space (it edits z): a {latent.space} latent "
-                         f"cannot be its face")
-    want = (model.latent_dim,) if latent.space == "w" else (model.num_ws, model.latent_dim)
-    if arr.shape != want:
-        raise ValueError(f"this {latent.space} latent has shape {tuple(arr.shape)}, the model "
-                         f"needs {want}")
-    ws = torch.from_numpy(arr.copy()).to(model.device)
-    return (ws[None, None].expand(1, model.num_ws, -1) if latent.space == "w" else ws[None]
-            ).contiguous()
-
-
 def request_latents(model: GeneratorModel, req: RenderRequest) -> torch.Tensor:
     """(1, num_ws, D): the request's face (its latent, else its seed), before edits."""
     if req.latent is not None:
@@ -88,25 +66,6 @@ def request_latents(model: GeneratorModel, req: RenderRequest) -> torch.Tensor:
                            class_index=req.class_index)
     return base_latents(model, req.seed, req.truncation, cutoff=req.truncation_cutoff,
                         class_index=req.class_index)
-
-
-def face_noise(model: GeneratorModel, latent: ProjectedLatent | None
-               ) -> list[torch.Tensor] | None:
-    """The face's own noise maps as tensors on the model's device (None: the file's noise);
-    ValueError when they are not one per noise input of ``model``."""
-    if latent is None or latent.noise is None:
-        return None
-    latent.check_noise(model.noise_shapes())
-    return [torch.from_numpy(n.copy()).to(model.device) for n in latent.noise]
-
-
-def synthesize_face(model: GeneratorModel, ws: torch.Tensor, noise_mode: str = "const",
-                    noise: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
-    """``model.synthesize`` with a face's noise maps (:func:`face_noise`) when it has them:
-    the one call every render of a projected face goes through."""
-    if noise is None:
-        return model.synthesize(ws, noise_mode)
-    return model.synthesize(ws, noise_mode, noise=noise)
 
 
 def request_workspace(req: RenderRequest) -> Workspace:
