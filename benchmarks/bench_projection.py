@@ -5,9 +5,15 @@ Prints JSON:
 - ``ground_truth``: images the model made itself from known latents (the built-in model,
   z; a StyleGAN2 test generator with random weights, w), projected at each ``--steps``:
   PSNR (dB), shift-tolerant LPIPS of the reconstruction, the latent error
-  (``|found - true| / |true|`` for z; ``|found - true| / w_std`` for w), seconds;
-- ``photo``: the astronaut (scikit-image's public-domain NASA portrait), face crop, on the
-  built-in model: the same figures without a latent error;
+  (``|found - true| / |true|`` for z; ``|found - true| / w_std`` for w), seconds (wall and
+  CPU); the StyleGAN2 target is drawn with fresh noise (a photo's noise is no map the
+  file holds) and projected with and without optimised noise maps (``noise_maps``);
+- ``photo``: real photos bundled in scikit-image's wheel (no download): the astronaut
+  (Eileen Collins, NASA, public domain; the face crop found) and the cameraman (Lav
+  Varshney, CC0; his profile is not found by the frontal-face detector, so a given crop),
+  on the built-in model, the same figures without a latent error; and both on the
+  StyleGAN2 test generator with and without noise maps (random weights, not a face model:
+  the figures say how much of a photo the optimised noise maps carry);
 - ``speed``: seconds per step of the built-in model's projection next to its floor, the
   generator's own forward + backward at batch 1 in the same process (``ratio``), and a
   256-px StyleGAN2-sized generator (512 channels, 14 w, random weights) per step.
@@ -16,13 +22,15 @@ Prints JSON:
 reconstruction, two SeFa edits).
 
     python -m benchmarks.bench_projection [--dcgan-steps 100,300,1000]
-        [--stylegan-steps ...] [--photo-steps ...] [--strip out.png] [--no-speed]
+        [--stylegan-steps ...] [--photo-steps ...] [--photo-noise-steps 300]
+        [--strip out.png] [--no-speed]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -43,18 +51,19 @@ def _log(row: dict) -> dict:
     return row
 
 
-def _figures(result, seconds: float, error: float | None = None) -> dict:
+def _figures(result, seconds: tuple[float, float], error: float | None = None) -> dict:
     out = {"steps": result.steps_done, "psnr_db": round(result.psnr, 2),
-           "lpips": round(result.lpips, 4), "seconds": round(seconds, 1)}
+           "lpips": round(result.lpips, 4), "seconds": round(seconds[0], 1),
+           "cpu_seconds": round(seconds[1], 1)}
     if error is not None:
         out["latent_error"] = round(error, 4)
     return out
 
 
 def _timed(model, target, settings):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = project(model, target, settings)
-    return result, time.perf_counter() - start
+    return result, (time.perf_counter() - start, time.process_time() - cpu)
 
 
 def ground_truth_dcgan(steps: list[int]) -> list[dict]:
@@ -90,19 +99,36 @@ def stylegan2_generator(resolution: int = 64, channel_base: int = 4096, w_dim: i
 def ground_truth_stylegan(steps: list[int]) -> list[dict]:
     if not steps:
         return []
-    model = stylegan2_generator(resolution=32, channel_base=2048)
+    model = stylegan_model()
     z = torch.from_numpy(model.sample_z(1, 5)).float()
     with torch.no_grad():
         ws = model.map(z)
-        target = image_uint8(model.synthesize(ws))[0]
+        fresh = torch.Generator().manual_seed(7)
+        target = image_uint8(model.synthesize(ws, "random", generator=fresh))[0]
     _, w_std = w_stats(model)
     rows = []
     for n in steps:
-        result, seconds = _timed(model, target, ProjectionSettings(space="w", steps=n))
-        err = float(np.linalg.norm(result.latent.array - ws[0, 0].numpy()) / w_std)
-        rows.append(_log({"model": f"stylegan2 test generator {model.resolution}px (w)",
-                          **_figures(result, seconds, err)}))
+        for noise in (False, True):
+            result, seconds = _timed(model, target,
+                                     ProjectionSettings(space="w", steps=n, noise=noise))
+            err = float(np.linalg.norm(result.latent.array - ws[0, 0].numpy()) / w_std)
+            rows.append(_log({"model": f"stylegan2 test generator {model.resolution}px (w)",
+                              "noise_maps": noise, **_figures(result, seconds, err)}))
     return rows
+
+
+_STYLEGAN: list = []
+
+
+def stylegan_model():
+    """The 32-px StyleGAN2 test generator, built once."""
+    if not _STYLEGAN:
+        _STYLEGAN.append(stylegan2_generator(resolution=32, channel_base=2048))
+    return _STYLEGAN[0]
+
+
+CAMERAMAN_CROP = (140, 50, 150)
+"""x, y, size of the cameraman's head in skimage's 512-px ``camera`` image."""
 
 
 def astronaut_target(model) -> np.ndarray:
@@ -115,16 +141,43 @@ def astronaut_target(model) -> np.ndarray:
     return crop_square(rgb, box, model.resolution)
 
 
-def photo(steps: list[int]) -> tuple[list[dict], tuple | None]:
-    """The astronaut's figures at each step count, and (model, target, last result)."""
+def cameraman_target(model) -> np.ndarray:
+    from skimage import data
+
+    from guiapp.core.photo_crop import crop_square
+
+    rgb = np.repeat(data.camera()[..., None], 3, axis=2)  # greyscale, as an RGB photo
+    return crop_square(rgb, CAMERAMAN_CROP, model.resolution)
+
+
+PHOTOS = (("astronaut (NASA, public domain; face crop found)", astronaut_target),
+          ("cameraman (Lav Varshney, CC0; crop given)", cameraman_target))
+
+
+def photo(steps: list[int], noise_steps: list[int]) -> tuple[list[dict], tuple | None]:
+    """Each photo's figures at each step count on the built-in model (and, at
+    ``noise_steps``, on the StyleGAN2 test generator with and without noise maps), and
+    (model, target, last result) of the astronaut on the built-in model."""
     model = load_model(REF)
-    target = astronaut_target(model)
     rows, last = [], None
-    for n in steps:
-        result, seconds = _timed(model, target, ProjectionSettings(steps=n))
-        rows.append(_log({"photo": "astronaut (face crop)", "model": "builtin dcgan (z)",
-                          **_figures(result, seconds)}))
-        last = (model, target, result)
+    for name, crop in PHOTOS:
+        target = crop(model)
+        for n in steps:
+            result, seconds = _timed(model, target, ProjectionSettings(steps=n))
+            rows.append(_log({"photo": name, "model": "builtin dcgan (z)",
+                              **_figures(result, seconds)}))
+            if last is None or name.startswith("astronaut"):
+                last = (model, target, result)
+    style = stylegan_model() if noise_steps else None
+    for name, crop in PHOTOS if style is not None else ():
+        target = crop(style)
+        for n in noise_steps:
+            for noise in (False, True):
+                result, seconds = _timed(style, target,
+                                         ProjectionSettings(steps=n, noise=noise))
+                rows.append(_log({"photo": name, "model": f"stylegan2 test generator "
+                                  f"{style.resolution}px (w)", "noise_maps": noise,
+                                  **_figures(result, seconds)}))
     return rows, last
 
 
@@ -192,7 +245,10 @@ def main() -> None:
     parser.add_argument("--stylegan-steps", default="100,300,1000",
                         help="ground truth on the StyleGAN2 test generator ('' skips)")
     parser.add_argument("--photo-steps", default="100,300,1000",
-                        help="the astronaut photo ('' skips)")
+                        help="the photos on the built-in model ('' skips)")
+    parser.add_argument("--photo-noise-steps", default="300",
+                        help="the photos on the StyleGAN2 test generator, with and without "
+                        "noise maps ('' skips)")
     parser.add_argument("--repeats", type=int, default=20, help="steps timed for speed")
     parser.add_argument("--no-speed", dest="speed", action="store_false")
     parser.add_argument("--strip", help="write the README's before/after strip here (from "
@@ -204,7 +260,8 @@ def main() -> None:
         report["speed"] = _log(speed(args.repeats))
     report["ground_truth"] = (ground_truth_dcgan(_steps(args.dcgan_steps))
                               + ground_truth_stylegan(_steps(args.stylegan_steps)))
-    rows, last = photo(_steps(args.photo_steps))
+    report["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    rows, last = photo(_steps(args.photo_steps), _steps(args.photo_noise_steps))
     report["photo"] = rows
     if args.strip and last is not None:
         report["strip"] = write_strip(args.strip, *last)
