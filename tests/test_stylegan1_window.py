@@ -1,5 +1,6 @@
 """A StyleGAN (v1) file opened in the window through File ▸ Open model…: the window shows
-the network's image of its seed, and SeFa runs on it from the method panel."""
+the network's image of its seed at G_style's default truncation, and SeFa runs on it from
+the method panel."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ def test_open_a_genforce_stylegan_file_from_the_file_menu_and_run_sefa(qtbot, tm
     store = window.store
     assert store.model_ref == str(path) and window.last_error == ""
     assert store.model_info.format == "stylegan1-genforce" and store.model_info.num_ws == 8
+    # G_style's own truncation: psi 0.7 on the first 8 layers (all 8 of this 32 px model)
+    assert store.truncation == 0.7 and store.truncation_cutoff in (None, 8)
     z = np.random.RandomState(store.seed).randn(1, 16)
-    cutoff = 8 if store.truncation_cutoff is None else store.truncation_cutoff
-    ref = g_style(v, z, store.truncation, cutoff)[0].transpose(1, 2, 0)
+    ref = g_style(v, z, 0.7, 8)[0].transpose(1, 2, 0)
     expected = np.clip(np.rint((ref + 1) * 127.5), 0, 255)
     qtbot.waitUntil(lambda: shown_pixels(window) is not None
                     and shown_pixels(window).shape == (32, 32, 3), timeout=30_000)
