@@ -25,7 +25,7 @@ Parts (``--parts``, comma-separated):
   (``--pca-samples``), each in a fresh process, activations generated batch by batch.
 
 Usage: ``python -m benchmarks.bench_biggan [--parts image,preview,pca,memory] [--repeats R]
-[--pca-samples N]``.
+[--pca-samples N] [--threads T]``.
 """
 
 from __future__ import annotations
@@ -321,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default="image,preview,pca,memory")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pca-samples", type=int, default=4000)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
+                        help="torch's intra-op threads (1 is steadier on a busy machine)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     result: dict[str, Any] = {"machine": platform.processor() or platform.machine(),
                               "threads": torch.get_num_threads(),
                               "load_average_at_start": os.getloadavg()}

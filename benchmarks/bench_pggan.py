@@ -15,7 +15,9 @@ weights, built in-process from TensorFlow-layout variables with our classes.
   and how faithful the preview is there: PSNR against the full image area-downscaled to
   the stop, on seeds the read-out was not fitted on, next to the PSNR of the best
   constant image (what a preview that ignored the features would score). Also the
-  one-time cost of fitting the read-outs (the first preview pays it).
+  one-time cost of fitting the read-outs, which the window's load job pays
+  (``prepare_previews``), and the first drag frame with them fitted at load next to the
+  baseline of last session, where that frame fitted them.
 - ``stops``: the preview latency and PSNR at every stop.
 
 Random weights make images of noise-like texture that a linear read-out of coarse
@@ -164,11 +166,20 @@ def bench(resolution: int, repeats: int) -> dict[str, Any]:
     for key in ("p50_ms", "cpu_p50_ms"):
         out[f"speedup_full_{key[:-3]}"] = out["baseline_full"][key] / out["full"][key]
 
-    t0 = time.perf_counter()
-    model._readout.fit()
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.prepare_previews()  # what the window's load job does
     out["preview_fit_s"] = time.perf_counter() - t0
+    out["preview_fit_cpu_s"] = time.process_time() - c0
     renderer = LiveRenderer(model)
     renderer.render(RenderRequest(1, 1.0, direction_set=ds))
+    first = _timed_render(renderer, _request(0, ds, True))
+    unprepared = LiveRenderer(random_model(resolution)[0])  # the same weights, not fitted
+    unprepared.render(RenderRequest(1, 1.0, direction_set=ds))
+    before = _timed_render(unprepared, _request(0, ds, True))
+    out["first_drag_frame"] = {
+        "prepared_at_load_s": first[0], "prepared_at_load_cpu_s": first[1],
+        "baseline_fitted_at_first_drag_s": before[0],
+        "baseline_fitted_at_first_drag_cpu_s": before[1]}
     log("preview: adaptive stop")
     interleaved({"settle": renderer}, ds, 5, preview=True)
     prev = interleaved({"preview": renderer}, ds, max(repeats, 15), preview=True)["preview"]
