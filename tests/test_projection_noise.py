@@ -16,6 +16,7 @@ from PIL import Image
 from stylegan_fixtures import random_generator, tiny_config, write_nvidia_pickle
 
 from guiapp.core.animation import Face, WalkPlan, render_all
+from guiapp.core.image_metadata import read_image_metadata
 from guiapp.core.latent_files import LatentFileError, load_latent, read_latent, save_latent
 from guiapp.core.live_render import LiveRenderer
 from guiapp.core.methods import sefa
@@ -27,6 +28,7 @@ from guiapp.core.safe_files import FileFormatError
 from guiapp.core.session_io import load_workspace_session, save_session
 from guiapp.core.types import ProjectedLatent, RenderRequest, StripSpec
 from guiapp.core.workspace import WorkspaceSession
+from guiapp.core.workspace_metadata import render_from_workspace_metadata
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +195,9 @@ def test_cli_project_keeps_the_maps_unless_no_noise(tmp_path, style_file, style_
     want = render_request(style_model, RenderRequest(latent=load_latent(tmp_path / "a.npz",
                                                                         style_model)))
     assert np.array_equal(image, want)
+    meta = read_image_metadata(tmp_path / "a.png")  # the PNG re-renders with the maps
+    assert len(meta["face"]["latent"]["noise"]) == len(style_model.noise_shapes())
+    assert np.array_equal(render_from_workspace_metadata(meta, style_model, []), image)
 
     code, out, err = run(capsys, "project", style_file, photo, "-o", tmp_path / "b.npz",
                          "--steps", "3", "--crop", "0,0,64", "--no-noise", "--no-progress")
