@@ -5,6 +5,8 @@ shows core's heat map; the z set is kept for comparing but never edited (edits m
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from stylegan_fixtures import random_generator, write_nvidia_pickle
@@ -14,7 +16,7 @@ from guiapp.core.compare import compare_sets
 from guiapp.core.io import save_direction_set
 from guiapp.core.models.registry import load_model
 from guiapp.core.render import render_request
-from guiapp.core.types import Direction, DirectionSet
+from guiapp.core.types import Direction, DirectionSet, StripSpec
 
 Z_DIRECTIONS = 3
 
@@ -81,9 +83,22 @@ def test_z_and_w_sets_are_compared_by_effect(window, qtbot, tmp_path, monkeypatc
         assert not np.array_equal(tiles[0], tiles[6])
     assert best.cos == pytest.approx(float(view.pairs.item(0, 2).text()), abs=1e-3)
 
-    window.store.select(ws.ids[1])  # the z set's sliders change nothing: edits move w
-    qtbot.waitUntil(lambda: settled(window), timeout=30_000)
-    window.store.set_alpha(0, 2.0)
+    window.store.select_set(ws.ids[1])  # the z set's sliders change nothing: edits move w
+    window.store.select(1)  # its direction 1: the strip beside the image moves z
+    qtbot.waitUntil(lambda: settled(window) and window.last_result.strip is not None
+                    and window.last_result.request.strip_index == 1, timeout=30_000)
+    from guiapp.core.compare_strips import z_strip
+
+    shown = window.last_result
+    np.testing.assert_array_equal(shown.strip, z_strip(fresh, shown.request,
+                                                       ws.sets[1].directions, 1))
+    z_set = ws.sets[1].directions
+    as_w = DirectionSet(z_set.method, "w", z_set.model_id, {}, z_set.directions)
+    in_w = render_request(fresh, replace(shown.request, workspace=None, direction_set=as_w,
+                                         edits=(), output=StripSpec(
+                                             1, shown.request.strip_alphas)))
+    assert not np.array_equal(shown.strip, in_w)  # its vector is not moved in w
+    window.store.set_alpha(1, 2.0)
     assert window.store.workspace.edits == ()
     qtbot.waitUntil(lambda: settled(window), timeout=30_000)
     assert window.last_error == ""
