@@ -11,10 +11,11 @@
   ``cpu_seconds`` (process CPU time) shows the work when other processes share the cores;
   ``one_more_set_s``: the table again with a fourth set (the others come from the cache).
   ``--against COMMIT`` also times that commit's :mod:`guiapp.core.compare_effect` (read
-  with ``git show``, run in this process on the same model) as ``before_*``.
+  with ``git show``, run in this process on the same model and network) against today's,
+  alternately ``--rounds`` times, as ``before_*`` / ``after_*`` medians.
 
     python -m benchmarks.bench_workspace [--renders 200] [--seeds 256] [--count 10]
-        [--against f7731bd] [--skip-renders]
+        [--against f7731bd --rounds 3] [--skip-renders]
 """
 
 from __future__ import annotations
@@ -60,6 +61,29 @@ def timed(fn, *args, **kwargs) -> tuple[object, float, float]:
     return out, round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)
 
 
+def against(args: argparse.Namespace, model, sets: list) -> dict[str, object]:
+    """The table's sets (and the baseline) measured by ``--against``'s compare_effect and by
+    today's, alternately ``--rounds`` times with empty caches: medians of wall and CPU."""
+    import guiapp.core.compare_effect as today
+
+    old = module_at(args.against, "guiapp/core/compare_effect.py", "compare_effect_before")
+    named = [*sets, random_directions(model, args.count)]
+    times: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+    for _ in range(args.rounds):
+        for key, module in (("before", old), ("after", today)):
+            module._cache.clear()
+            times[key].append(timed(module.set_effects, model, named, range(args.seeds),
+                                    args.count)[1:])
+    med = {k: (float(np.median([t[0] for t in v])), float(np.median([t[1] for t in v])))
+           for k, v in times.items()}
+    return {"before_commit": args.against, "rounds": args.rounds,
+            "before_median_s": round(med["before"][0], 2),
+            "before_median_cpu_s": round(med["before"][1], 2),
+            "after_median_s": round(med["after"][0], 2),
+            "after_median_cpu_s": round(med["after"][1], 2),
+            "cpu_speedup_vs_before": round(med["before"][1] / med["after"][1], 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renders", type=int, default=200)
@@ -67,6 +91,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--against", default=None, help="a commit to time the table against")
+    parser.add_argument("--rounds", type=int, default=1, help="--against: alternate rounds")
     parser.add_argument("--skip-renders", action="store_true")
     args = parser.parse_args()
     if args.threads:
@@ -103,15 +128,9 @@ def main() -> None:
 
     rows, table_s, table_cpu = timed(metrics_table, model, sets, seeds=args.seeds,
                                      count=args.count)
-    before: dict[str, float] = {}
+    before: dict[str, object] = {}
     if args.against:
-        old = module_at(args.against, "guiapp/core/compare_effect.py", "compare_effect_before")
-        named = [ds for _, ds in sets] + [random_directions(model, args.count)]
-        _, before_s, before_cpu = timed(old.set_effects, model, named, range(args.seeds),
-                                        args.count)
-        before = {"before_commit": args.against, "before_seconds": before_s,
-                  "before_cpu_seconds": before_cpu,
-                  "cpu_speedup_vs_before": round(before_cpu / table_cpu, 2)}
+        before = against(args, model, [ds for _, ds in sets])
     t0 = time.perf_counter()
     for _, ds in [*sets, ("random", random_directions(model, args.count))]:
         measure(model, ds, range(args.seeds), count=args.count)
