@@ -9,6 +9,8 @@ moves w.
 
 from __future__ import annotations
 
+from typing import Any
+
 from guiapp.core.types import DirectionSet
 
 
@@ -16,3 +18,11 @@ def compare_only(ds: DirectionSet, z_dim: int, w_dim: int | None) -> bool:
     """Whether ``ds`` holds plain z directions of a model that edits w (``w_dim`` given)."""
     return (w_dim is not None and ds.space == "z" and ds.dim == z_dim
             and ds.conditional is None)
+
+
+def compare_only_in(workspace: Any, set_id: int | None, info: Any) -> bool:
+    """Whether set ``set_id`` of ``workspace`` is compare-only on a model with ``info``
+    (``z_dim``, ``w_dim``); False without a model or for a set not there."""
+    if info is None or set_id is None or set_id not in workspace.ids:
+        return False
+    return compare_only(workspace.get(set_id).directions, info.z_dim, info.w_dim)
