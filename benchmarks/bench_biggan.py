@@ -14,7 +14,9 @@ Parts (``--parts``, comma-separated):
   reaches it upsampling its output); p50 wall and CPU time per size and the largest size
   at 10 updates/s. The baseline in the same run, frame for frame: last session's preview
   (:func:`previous_preview`). Fidelity: PSNR of each against the full image of the same
-  edit area-downscaled to the size, next to the unedited image's (a stale preview).
+  edit area-downscaled to the size, ours also anchored on the unedited full image (as in
+  the window, :mod:`guiapp.core.models.ops.preview_anchor`), next to the unedited
+  image's (a stale preview).
 - ``pca``: GANSpace's decomposition on BigGAN-deep-512's ``gen_z`` activations (32 768-D,
   random weights: 256 -> 32 768 linear of [truncnorm z, class embedding]), K 80: our
   one-pass streaming estimator vs scikit-learn's ``IncrementalPCA(80, batch_size=160)``
@@ -189,7 +191,8 @@ def bench_preview(repeats: int) -> dict[str, Any]:
     base = base_latents(model, 1, 0.4, class_index=207)
     out: dict[str, Any] = {
         "shows": "every block runs; those after the preview size keep it, the upsampling "
-                 "block that reaches it upsamples its output; the image is then upscaled",
+                 "block that reaches it upsamples its output; anchored: the last full image "
+                 "area-downscaled plus that preview's change from it; then upscaled",
         "preview_gflop": {str(r): round(preview_flops(DEEP_256, r) / 1e9, 2)
                           for r in model.preview_resolutions()},
         "previous_preview_gflop": {str(r): round(preview_flops(DEEP_256, r, False) / 1e9, 2)
@@ -212,10 +215,13 @@ def bench_preview(repeats: int) -> dict[str, Any]:
                         row[f"{name}_cpu_p50_s"] = p50([c for _, c in ts[1:]])
                 if layers is None:
                     ws = apply_edits(base, ds, [Edit(0, 3.0, layers)])
-                    truth = F.adaptive_avg_pool2d(model.synthesize(ws), stop)
+                    model.to("cpu")  # no anchor (a batch records none)
+                    truth, unedited = F.adaptive_avg_pool2d(
+                        model.synthesize(torch.cat([ws, base])), stop).split(1)
                     row["psnr_db"] = psnr(model.synthesize_preview(ws, stop), truth)
                     row["previous_psnr_db"] = psnr(previous_preview(model, ws, stop), truth)
-                    unedited = F.adaptive_avg_pool2d(model.synthesize(base), stop)
+                    model.synthesize(base)  # the image the window shows before a drag
+                    row["anchored_psnr_db"] = psnr(model.synthesize_preview(ws, stop), truth)
                     row["unedited_image_psnr_db"] = psnr(unedited, truth)
                 res[str(stop)] = row
         ok = [int(r) for r, row in res.items() if row["ours_p50_s"] <= 0.1]

@@ -150,6 +150,32 @@ def constant_psnr(model: PGGANModel, stop: int) -> float:
     return float(10 * np.log10(4.0 / mse))
 
 
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(10 * np.log10(4.0 / float(((a.clamp(-1, 1) - b.clamp(-1, 1)) ** 2).mean())))
+
+
+def edit_psnr(model: PGGANModel, ds: DirectionSet, stop: int, alpha: float = 5.0,
+              seeds: int = 3) -> dict[str, float]:
+    """Mean PSNR against the full image of an edit (``alpha`` along direction 0) downscaled
+    to ``stop``: the plain read-out, the read-out anchored on the unedited full image (as
+    the window has it during a drag), and the unedited image itself (a stale preview)."""
+    rows: dict[str, list[float]] = {"plain_psnr_db": [], "anchored_psnr_db": [],
+                                    "unedited_image_psnr_db": []}
+    d = torch.from_numpy(ds.directions[0].vector).float()
+    with torch.inference_mode():
+        for seed in range(seeds):
+            base = torch.from_numpy(model.sample_z(1, 100 + seed)).float()[:, None, :]
+            ws = base + alpha * d
+            model.to(model.device)  # no anchor; the batch below records none
+            truth, unedited = F.adaptive_avg_pool2d(
+                model.synthesize(torch.cat([ws, base])), stop).split(1)
+            rows["plain_psnr_db"].append(_psnr(model.synthesize_preview(ws, stop), truth))
+            model.synthesize(base)
+            rows["anchored_psnr_db"].append(_psnr(model.synthesize_preview(ws, stop), truth))
+            rows["unedited_image_psnr_db"].append(_psnr(unedited, truth))
+    return {"alpha": alpha, **{k: float(np.mean(v)) for k, v in rows.items()}}
+
+
 def bench(resolution: int, repeats: int) -> dict[str, Any]:
     model, variables = random_model(resolution)
     baseline = UpsampleThenConv(model, variables)
@@ -189,7 +215,8 @@ def bench(resolution: int, repeats: int) -> dict[str, Any]:
                       "target_updates_per_s": 10}
     if stop is not None:  # None: the full image fits the budget
         out["preview"].update(psnr_db=model.preview_fit(stop)["psnr_db"],
-                              constant_image_psnr_db=constant_psnr(model, stop))
+                              constant_image_psnr_db=constant_psnr(model, stop),
+                              edit=edit_psnr(model, ds, stop))
     stops_out = {}
     for r in model.preview_resolutions()[:-1]:
         zs = torch.from_numpy(model.sample_z(1, 2)).float()[:, None, :]

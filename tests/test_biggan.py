@@ -159,8 +159,9 @@ def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def test_a_preview_of_an_edit_is_the_downscaled_full_image_of_that_edit(files):
     """The drag preview (16 px of 32) of an edit on every layer stays within a few grey
-    levels of the full image of the same edit area-downscaled, is nearer to it than the
-    unedited image is, and moves the way the full image moves."""
+    levels of the full image of the same edit area-downscaled, and moves the way the full
+    image moves; anchored on the full image shown before the drag it is that image exactly
+    at alpha 0 and nearer to the truth than without the anchor."""
     import torch.nn.functional as F
 
     from guiapp.core.methods import sefa
@@ -168,22 +169,26 @@ def test_a_preview_of_an_edit_is_the_downscaled_full_image_of_that_edit(files):
     model = load_model(str(files["legacy"]))
     model.class_index, model.truncation = 3, 0.7
     ds = sefa.discover(model, sefa.Params(k=3))
-    psnrs, stale = [], []
+    plain, anchored = [], []
     with torch.inference_mode():
         for seed in range(3):
             base = model.map(torch.from_numpy(model.sample_z(1, seed)).float()) * 0.7
-            for d in ds.directions:
-                ws = base + 3.0 * torch.from_numpy(d.vector).float()
-                truth = F.adaptive_avg_pool2d(model.synthesize(ws), 16)
-                unedited = F.adaptive_avg_pool2d(model.synthesize(base), 16)
+            for d, alpha in zip(ds.directions, (1.0, 3.0, 3.0), strict=True):
+                ws = base + alpha * torch.from_numpy(d.vector).float()
+                model.to("cpu")  # no anchor: a batch below records none
+                truth, unedited = F.adaptive_avg_pool2d(
+                    model.synthesize(torch.cat([ws, base])), 16).split(1)
                 preview = model.synthesize_preview(ws, 16)
                 moved = (preview - model.synthesize_preview(base, 16)).flatten()
                 wanted = (truth - unedited).flatten()
                 assert float(moved @ wanted / (moved.norm() * wanted.norm())) > 0.8
-                psnrs.append(_psnr(preview, truth))
-                stale.append(_psnr(unedited, truth))
-    assert min(psnrs) > 27.0  # an RMS error under 9 grey levels of 255
-    assert np.mean(psnrs) > np.mean(stale) + 5.0
+                plain.append(_psnr(preview, truth))
+                model.synthesize(base)  # what the window shows before the drag
+                torch.testing.assert_close(model.synthesize_preview(base, 16), unedited,
+                                           atol=1e-5, rtol=0)  # (a batch rounds apart)
+                anchored.append(_psnr(model.synthesize_preview(ws, 16), truth))
+    assert min(plain) > 27.0  # an RMS error under 9 grey levels of 255
+    assert min(anchored) > 29.0 and np.mean(anchored) > np.mean(plain) + 2.0
 
 
 def test_a_preview_costs_less_than_a_full_image_yet_runs_every_block(files):
@@ -194,8 +199,8 @@ def test_a_preview_costs_less_than_a_full_image_yet_runs_every_block(files):
     sizes: dict[str, list[int]] = {"full": [], "preview": []}
     convs = [model.net.generator.conv_to_rgb]
     convs += [getattr(b, f"conv_{k}") for b in model.blocks() for k in range(4)]
-    for name, run in (("full", lambda: model.synthesize(ws)),
-                      ("preview", lambda: model.synthesize_preview(ws, 16))):
+    for name, run in (("preview", lambda: model.synthesize_preview(ws, 16)),  # no anchor
+                      ("full", lambda: model.synthesize(ws))):
         hooks = [c.register_forward_hook(lambda _m, args, _o, k=name: sizes[k].append(
             args[0].shape[-1])) for c in convs]
         with torch.inference_mode():

@@ -82,15 +82,17 @@ def test_a_slider_drag_on_biggan_shows_the_preview_of_the_edit(qtbot, tmp_path, 
     assert preview.preview_resolution == 16 and preview.image.shape == (32, 32, 3)
     assert window.image_view.edited_caption() == "Edited (preview, 16 px)"
     np.testing.assert_array_equal(shown_pixels(window), preview.image)
+    # the preview is that edit's: an independent renderer of the same request agrees
+    # (asked while the window's worker has nothing left to render)
+    qtbot.waitUntil(lambda: window.last_result_id == window.render_queue.latest_id,
+                    timeout=30_000)
+    again = LiveRenderer(window.loaded.model, preview_resolution=16).render(preview.request)
+    np.testing.assert_array_equal(again.image, preview.image)
     window.direction_list.row(0).alpha_slider.sliderReleased.emit()
     qtbot.waitUntil(lambda: settled(window) and bool(window.last_result.request.edits),
                     timeout=30_000)
     full = window.last_result.image
-    # the preview is that edit's (an independent renderer of the same request agrees),
-    # moved from the original the way the full image moved
-    model = window.loaded.model
-    again = LiveRenderer(model, preview_resolution=16).render(preview.request)
-    np.testing.assert_array_equal(again.image, preview.image)
+    # and it moved from the original the way the full image of the edit moved
     moved = preview.image.astype(float) - original
     wanted = full.astype(float) - original
     assert (moved * wanted).sum() > 0.5 * np.linalg.norm(moved) * np.linalg.norm(wanted)

@@ -145,6 +145,39 @@ def test_drag_preview_reads_a_lower_block_and_follows_the_latent(tmp_path):
     assert result.preview_resolution == 16 and result.image.shape == (32, 32, 3)
 
 
+def test_a_drag_preview_starts_from_the_image_shown_and_follows_the_edit(tmp_path):
+    """Anchored on the full image the window showed before the drag, the read-out preview
+    of a SeFa edit is that image (downscaled) at alpha 0, moves with the edit the way the
+    full image does, and is nearer the downscaled full image of the edit than the plain
+    read-out (whose absolute colours a toy network's 12 channels read out poorly)."""
+    import torch.nn.functional as F
+
+    from guiapp.core.methods import sefa
+
+    v = random_variables(channels={4: 16, 8: 16, 16: 12, 32: 8}, seed=8)
+    model = load_model(str(write_gandissect(tmp_path / "gd.pth", v)))
+    ds = sefa.discover(model, sefa.Params(k=3))
+    plain, anchored = [], []
+    with torch.inference_mode():
+        for seed in range(3):
+            base = torch.from_numpy(seeded(1, seed)).float()[:, None, :]
+            for d in ds.directions:
+                ws = base + 1.5 * torch.from_numpy(d.vector).float()
+                model.to("cpu")  # no anchor; the batch below records none
+                truth, unedited = F.adaptive_avg_pool2d(
+                    model.synthesize(torch.cat([ws, base])), 16).split(1)
+                preview = model.synthesize_preview(ws, 16)
+                plain.append(float(((preview - truth) ** 2).mean()))
+                model.synthesize(base)  # the image shown before the drag
+                torch.testing.assert_close(model.synthesize_preview(base, 16), unedited,
+                                           atol=1e-5, rtol=0)
+                dragged = model.synthesize_preview(ws, 16)
+                moved, wanted = (dragged - unedited).flatten(), (truth - unedited).flatten()
+                assert float(moved @ wanted / (moved.norm() * wanted.norm())) > 0.3
+                anchored.append(float(((dragged - truth) ** 2).mean()))
+    assert np.mean(anchored) < 0.5 * np.mean(plain)
+
+
 def refusal(tmp_path, data) -> str:
     path = write_tf_data(tmp_path / "bad.pkl", data)
     with pytest.raises(ModelLoadError) as info:

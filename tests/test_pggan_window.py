@@ -73,11 +73,13 @@ def test_a_slider_drag_on_pggan_shows_the_read_out_fitted_while_loading(
     assert preview.preview_resolution == 16 and preview.image.shape == (32, 32, 3)
     assert window.image_view.edited_caption() == "Edited (preview, 16 px)"
     np.testing.assert_array_equal(shown_pixels(window), preview.image)
+    qtbot.waitUntil(lambda: window.last_result_id == window.render_queue.latest_id,
+                    timeout=30_000)
+    again = LiveRenderer(window.loaded.model, preview_resolution=16).render(preview.request)
+    np.testing.assert_array_equal(again.image, preview.image)  # that edit's preview
+    assert not np.array_equal(preview.image, original)
     row.alpha_slider.sliderReleased.emit()
     qtbot.waitUntil(lambda: settled(window) and bool(window.last_result.request.edits),
                     timeout=30_000)
     assert len(fitted_in) == 1  # the drag fitted nothing
-    again = LiveRenderer(window.loaded.model, preview_resolution=16).render(preview.request)
-    np.testing.assert_array_equal(again.image, preview.image)
-    assert not np.array_equal(preview.image, original)
     window.close()

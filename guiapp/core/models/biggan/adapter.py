@@ -13,8 +13,9 @@
 - Previews: :meth:`synthesize_preview` stops upsampling at a resolution (every block
   runs, the last ones at the preview's size, the one that reaches it at half of it; see
   :meth:`~.network.Generator.run`), a cheap stand-in that keeps the layout and colours of
-  the image while the slider moves. Single images (a render, a preview) reuse the
-  activations before the first block whose latent changed since the last one.
+  the image while the slider moves, anchored on the last full image
+  (:mod:`~guiapp.core.models.ops.preview_anchor`). Single images (a render, a preview)
+  reuse the activations before the first block whose latent changed since the last one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from guiapp.core.models.biggan.classes import class_names, truncated_noise
 from guiapp.core.models.biggan.config import BigGANConfig
 from guiapp.core.models.biggan.network import BigGAN, GenBlock
 from guiapp.core.models.biggan.weights import network_state
+from guiapp.core.models.ops.preview_anchor import PreviewAnchor
 
 FORMAT = "biggan-deep-pytorch"
 
@@ -56,6 +58,7 @@ class BigGANModel(GeneratorModel):
         self.truncation = 1.0
         self._class_index = 0
         self._prefix: dict = {}  # preview stop -> (key, conds, states) of the last image
+        self._anchor = PreviewAnchor()
         self.device = torch.device("cpu")
 
     # -- class and truncation ---------------------------------------------------------
@@ -97,7 +100,13 @@ class BigGANModel(GeneratorModel):
 
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """(N, num_ws, z_dim) -> (N, 3, R, R) in [-1, 1] (BigGAN has no noise inputs)."""
-        return self._run(self._latents(ws), None)
+        zs = self._latents(ws)
+        image = self._run(zs, None)
+        self._anchor.record(self._anchor_key(), zs, image)
+        return image
+
+    def _anchor_key(self) -> tuple:
+        return (self._class_index, self.truncation, self.device)
 
     def _run(self, zs: torch.Tensor, keep: int | None) -> torch.Tensor:
         """The image, reusing the blocks before the first latent that changed since the
@@ -141,7 +150,9 @@ class BigGANModel(GeneratorModel):
         if stop >= self.resolution:
             return self.synthesize(ws, noise_mode)
         keep = stop.bit_length() - 3  # upsampling blocks to run: 4 * 2**keep == stop
-        return self._run(self._latents(ws), keep)
+        zs = self._latents(ws)
+        return self._anchor.apply(self._anchor_key(), zs, self._run(zs, keep),
+                                  lambda anchor: self._run(anchor, keep))
 
     def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
         """(N, num_ws, z_dim) -> (N, F): the output of ``layer`` (a reference module name)."""
@@ -180,5 +191,6 @@ class BigGANModel(GeneratorModel):
     def to(self, device: str | torch.device) -> BigGANModel:
         self.device = torch.device(device)
         self._prefix = {}
+        self._anchor.clear()
         self.net.to(self.device)
         return self

@@ -13,7 +13,8 @@ truncation (which scales z towards 0) leaves images unchanged on this family.
 - Drag previews stop at a lower block and read it out with a linear map fitted to the
   model's own images (:mod:`guiapp.core.models.pggan.preview`): lod 0 weights have no
   trained lower-resolution output. The window fits them in its load job
-  (:meth:`prepare_previews`); elsewhere the first preview does.
+  (:meth:`prepare_previews`); elsewhere the first preview does. Previews are anchored
+  on the last full image (:mod:`~guiapp.core.models.ops.preview_anchor`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import torch
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
+from guiapp.core.models.ops.preview_anchor import PreviewAnchor
 from guiapp.core.models.pggan.network import PGGANNet, PGGANWeights
 from guiapp.core.models.pggan.preview import PreviewReadout
 
@@ -49,6 +51,7 @@ class PGGANModel(GeneratorModel):
         self.feature_layers = (*early, names[0])
         self.device = torch.device("cpu")
         self._readout = PreviewReadout(self)
+        self._anchor = PreviewAnchor()
 
     def map(self, z: torch.Tensor) -> torch.Tensor:
         return z[:, None, :]
@@ -59,7 +62,10 @@ class PGGANModel(GeneratorModel):
         return ws[:, 0, :].to(self.device, torch.float32)
 
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        return self.net(self._z(ws))
+        z = self._z(ws)
+        image = self.net(z)
+        self._anchor.record(self.device, z, image)
+        return image
 
     def features(self, ws: torch.Tensor, layer: str) -> torch.Tensor:
         return self.net.run(self._z(ws), self._layer_index(layer))[0].flatten(1)
@@ -93,7 +99,9 @@ class PGGANModel(GeneratorModel):
         stop = fitting[-1] if fitting else self.preview_resolutions()[0]
         if stop >= self.resolution:
             return self.synthesize(ws, noise_mode)
-        return self._readout.render(self._z(ws), stop)
+        z = self._z(ws)
+        return self._anchor.apply(self.device, z, self._readout.render(z, stop),
+                                  lambda anchor: self._readout.render(anchor, stop))
 
     def prepare_previews(self) -> None:
         """Fit the read-outs now (the window's load job calls this), not at the first drag."""
@@ -104,9 +112,14 @@ class PGGANModel(GeneratorModel):
         return self._readout.quality(stop)
 
     def to(self, device: str | torch.device) -> PGGANModel:
+        """Move to ``device``; the read-outs are refitted only if it is another one (the
+        preview anchor is always dropped)."""
+        moved = torch.device(device) != self.device
         self.device = torch.device(device)
         self.net.to(self.device)
-        self._readout.clear()
+        if moved:
+            self._readout.clear()
+        self._anchor.clear()
         return self
 
 
