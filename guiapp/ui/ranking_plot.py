@@ -17,10 +17,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPalette
+from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from guiapp.core.run_results import RANKING_KINDS
+from guiapp.ui.ranked_bars import (  # noqa: F401 - the colours, for readers of the plot
+    BAR_COLOR,
+    REPEAT_BAR_COLOR,
+    SELECTED_BAR_COLOR,
+    RankedBars,
+)
 from guiapp.ui.tooltips import set_tip
 from guiapp.ui.training_plot import TrainingPlot
 
@@ -29,16 +35,9 @@ if TYPE_CHECKING:
 
 pg.setConfigOptions(antialias=True)
 
-BAR_COLOR = QColor("#7ea6d8")
-SELECTED_BAR_COLOR = QColor("#e8710a")
 BASELINE_COLOR = QColor("#c0392b")
-REPEAT_BAR_COLOR = QColor("#c9d6e6")  # a direction whose notes say it repeats another
-BAR_WIDTH = 0.8
 MAX_TICKS = 20
 
-_BRUSHES = {"bar": pg.mkBrush(BAR_COLOR), "repeat": pg.mkBrush(REPEAT_BAR_COLOR),
-            "selected": pg.mkBrush(SELECTED_BAR_COLOR)}
-_BAR_PEN = pg.mkPen(BAR_COLOR.darker(130))
 _UNSET = object()
 
 
@@ -52,7 +51,6 @@ class RankingPlot(QWidget):
         self._values = np.zeros(0)
         self._kind = ""
         self._applied: dict[str, Any] = {}  # what the axis label, ticks and legend show
-        self._brush_key: tuple[int, tuple[int, ...]] = (-1, ())
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         set_tip(self, "Click a bar to select its direction (Left/Right move the selection)")
 
@@ -64,9 +62,7 @@ class RankingPlot(QWidget):
         # Major ticks and grid lines only: the minor ones doubled the cost of repainting
         # the plot when a set arrives, and bars read against a few lines just as well.
         self.plot_item.getAxis("left").setStyle(maxTickLevel=0)
-        self.bars = pg.BarGraphItem(x=[0], height=[0], width=BAR_WIDTH)
-        self.bars.hide()
-        self.plot_item.addItem(self.bars)
+        self.bars = RankedBars(self.plot_item)
         pen = pg.mkPen(BASELINE_COLOR, width=1.5, style=Qt.PenStyle.DashLine)
         self.baseline_line = pg.InfiniteLine(angle=0, movable=False, pen=pen)
         self.baseline_line.hide()
@@ -124,11 +120,7 @@ class RankingPlot(QWidget):
 
     def highlighted_index(self) -> int:
         """The bar drawn in the selection colour, or -1."""
-        brushes = self.bars.opts.get("brushes") or []
-        for i, brush in enumerate(brushes[: len(self._values)]):
-            if pg.mkBrush(brush).color() == SELECTED_BAR_COLOR:
-                return i
-        return -1
+        return self.bars.highlighted()
 
     def bar_at(self, x: float) -> int:
         """The direction whose bar column contains data x, or -1."""
@@ -153,13 +145,8 @@ class RankingPlot(QWidget):
 
         label = ranking.axis_label if ranking is not None else "Score"
         self._set_once("left label", label, lambda text: self.plot_item.setLabel("left", text))
-        if k:
-            self._brush_key = self._brush_colors_key()
-            self.bars.setOpts(x=np.arange(k), height=self._values, width=BAR_WIDTH,
-                              brushes=self._brushes(), pen=_BAR_PEN)
-            self.bars.show()
-        else:
-            self.bars.hide()
+        self.bars.set_values(self._values)
+        self._mark_bars()
         step = max(1, math.ceil(k / MAX_TICKS))  # whole direction numbers, never 0.4
         self._set_once("ticks", (k, step), lambda _: self.plot_item.getAxis("bottom").setTicks(
             [[(i, str(i)) for i in range(0, k, step)]]))
@@ -190,10 +177,7 @@ class RankingPlot(QWidget):
             self.legend.addItem(self._legend_sample, text)
 
     def _on_store_selection_changed(self, index: int) -> None:
-        key = self._brush_colors_key()
-        if len(self._values) and key != self._brush_key:  # e.g. not again right after a new set
-            self._brush_key = key
-            self.bars.setOpts(brushes=self._brushes())
+        self._mark_bars()
         self._show_caption()
 
     def _on_store_direction_changed(self, index: int) -> None:
@@ -204,23 +188,13 @@ class RankingPlot(QWidget):
         ds = self.store.direction_set
         return ds.directions[index].notes if ds is not None and index < len(ds) else ""
 
-    def _brush_colors_key(self) -> tuple[int, tuple[int, ...]]:
-        """What the bar colours depend on: the selection and the repeated directions."""
+    def _mark_bars(self) -> None:
+        """The selected direction and the near-duplicates in their own colours."""
         ds = self.store.direction_set
         k = len(self._values)
         repeats = () if ds is None else tuple(
             i for i, d in enumerate(ds.directions[:k]) if d.notes.startswith("near-duplicate"))
-        selected = self.store.selected if 0 <= self.store.selected < k else -1
-        return selected, repeats
-
-    def _brushes(self) -> list[QBrush]:
-        selected, repeats = self._brush_key
-        brushes = [_BRUSHES["bar"]] * len(self._values)
-        for i in repeats:
-            brushes[i] = _BRUSHES["repeat"]
-        if selected >= 0:
-            brushes[selected] = _BRUSHES["selected"]
-        return brushes
+        self.bars.mark(self.store.selected if 0 <= self.store.selected < k else -1, repeats)
 
     def _show_caption(self) -> None:
         i = self.store.selected
