@@ -44,6 +44,9 @@ class GeneratorModel(abc.ABC):
     device: torch.device = torch.device("cpu")
     c_dim: int = 0
     """Number of classes of a conditional generator (0: unconditional)."""
+    default_truncation: tuple[float, int | None] = (1.0, None)  # hook: stylegan1
+    """``(psi, cutoff)`` the family's own tools draw with when the user sets none (StyleGAN
+    (v1): 0.7 on the first 8 layers); ``guiapp-cli render`` starts there."""
 
     @property
     def latent_space(self) -> str:
@@ -119,6 +122,17 @@ class GeneratorModel(abc.ABC):
         """(N, num_ws, latent_dim) -> (N, 3, r, r), the largest preview resolution
         ``r <= max_resolution`` (by default the full image)."""
         return self.synthesize(ws, noise_mode)
+
+    def prepare_previews(self) -> None:  # hook: pggan-preview
+        """Do once, right after loading and off the GUI thread, what the first
+        :meth:`synthesize_preview` would otherwise pay during a drag (PGGAN fits its
+        read-outs); by default nothing."""
+        return None
+
+    def noise_shapes(self) -> tuple[tuple[int, int], ...]:  # hook: photo-noise
+        """Shapes of the noise maps :meth:`synthesize` accepts as ``noise=`` (a projected
+        photo's own, in place of the file's fixed noise); empty: the model takes none."""
+        return ()
 
     @abc.abstractmethod
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:

@@ -65,7 +65,8 @@ class DCGANNet(nn.Module):
         x = torch.tanh(x) if last == 0 else torch.relu_(x)
         for i, conv in enumerate(self.convs[:stop], start=1):
             x = conv(x)
-            x = torch.tanh(x) if i == last else torch.relu(x)
+            # hook: compare speed (H3) the conv's output is fresh: ReLU in place, ~6% less CPU
+            x = torch.tanh(x) if i == last else torch.relu_(x)
         return x
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
