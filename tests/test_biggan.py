@@ -217,6 +217,22 @@ def test_a_preview_costs_less_than_a_full_image_yet_runs_every_block(files):
     assert sum(s * s for s in sizes["preview"]) < sum(s * s for s in sizes["full"]) / 2
 
 
+def test_anchored_previews_on_a_layer_range_reuse_blocks_and_match_a_fresh_model(files):
+    """A drag on latents 4-5 after the full image: the warm model's previews (earlier
+    blocks reused from the last image) are the pixels a fresh model anchored on the same
+    image gives."""
+    warm = load_model(str(files["legacy"]))
+    base = torch.from_numpy(warm.sample_z(1, 4)).float()[:, None].repeat(1, BLOCKS + 1, 1)
+    with torch.inference_mode():
+        warm.synthesize(base)
+        for alpha in (0.5, 1.0, -2.0):
+            ws = base.clone()
+            ws[:, 4:6] += alpha
+            fresh = load_model(str(files["legacy"]))
+            fresh.synthesize(base)
+            assert torch.equal(warm.synthesize_preview(ws, 16), fresh.synthesize_preview(ws, 16))
+
+
 # -- refusals: one line naming the file, nothing run ----------------------------------------
 
 
