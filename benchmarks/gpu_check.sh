@@ -14,7 +14,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >"$out/gpu.
     tests/test_cuda.py tests/test_devices.py tests/test_stylegan2.py tests/test_stylegan3.py \
     tests/test_stylegan_speedpaths.py tests/test_model_files.py tests/test_tf_pickle.py \
     tests/test_mapping_fast.py tests/test_stylegan3_speedpaths.py \
-    tests/test_latentclr_memory.py tests/test_pggan_cuda.py 2>&1 | tee "$out/pytest.log" | tail -n 25
+    tests/test_latentclr_memory.py tests/test_pggan_cuda.py tests/test_stylegan1_cuda.py 2>&1 | tee "$out/pytest.log" | tail -n 25
 tests=${PIPESTATUS[0]}
 "$python" -m benchmarks.bench_cuda "$@" >"$out/bench_cuda.json" 2>"$out/bench_cuda.err"
 bench=$?

@@ -36,8 +36,10 @@ from guiapp.core.progress import CancelToken, Checkpoint, ProgressFn
 from guiapp.core.render import (
     base_latents,
     check_model_directions,
+    face_noise,
     latent_face,
     strip_edits,
+    synthesize_face,
     to_uint8,
     workspace_strip_latents,
 )
@@ -250,7 +252,8 @@ def render_frames(
         checkpoint(start / total, f"Rendering frame {start + 1} of {total}")
         ws = plan_latents(model, plan, start, min(start + batch_size, total))
         with torch.inference_mode():
-            yield to_uint8(model.synthesize(ws, plan.face.noise_mode))
+            noise = face_noise(model, plan.face.latent)  # hook: photo-noise (its own maps)
+            yield to_uint8(synthesize_face(model, ws, plan.face.noise_mode, noise))
     checkpoint(1.0, f"Rendered {total} frames")
 
 
