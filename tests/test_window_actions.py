@@ -38,7 +38,10 @@ def window(qtbot, tmp_path):
     win.show()
     with qtbot.waitSignal(win.model_ready, timeout=60_000):
         win.open_model()
-    qtbot.waitUntil(lambda: settled(win) and shown_pixels(win) is not None, timeout=30_000)
+    # the first image, and the load's own "finished" too (a job started before it would
+    # take that signal for its own)
+    qtbot.waitUntil(lambda: settled(win) and shown_pixels(win) is not None
+                    and not win.runner.is_busy(), timeout=30_000)
     yield win
     win.close()
 
