@@ -154,9 +154,11 @@ PHOTOS = (("astronaut (NASA, public domain; face crop found)", astronaut_target)
           ("cameraman (Lav Varshney, CC0; crop given)", cameraman_target))
 
 
-def photo(steps: list[int], noise_steps: list[int]) -> tuple[list[dict], tuple | None]:
+def photo(steps: list[int], noise_steps: list[int], noise_photos: int = len(PHOTOS)
+          ) -> tuple[list[dict], tuple | None]:
     """Each photo's figures at each step count on the built-in model (and, at
-    ``noise_steps``, on the StyleGAN2 test generator with and without noise maps), and
+    ``noise_steps``, the first ``noise_photos`` on the StyleGAN2 test generator with and
+    without noise maps), and
     (model, target, last result) of the astronaut on the built-in model."""
     model = load_model(REF)
     rows, last = [], None
@@ -169,7 +171,7 @@ def photo(steps: list[int], noise_steps: list[int]) -> tuple[list[dict], tuple |
             if last is None or name.startswith("astronaut"):
                 last = (model, target, result)
     style = stylegan_model() if noise_steps else None
-    for name, crop in PHOTOS if style is not None else ():
+    for name, crop in PHOTOS[:noise_photos] if style is not None else ():
         target = crop(style)
         for n in noise_steps:
             for noise in (False, True):
@@ -249,6 +251,9 @@ def main() -> None:
     parser.add_argument("--photo-noise-steps", default="300",
                         help="the photos on the StyleGAN2 test generator, with and without "
                         "noise maps ('' skips)")
+    parser.add_argument("--photo-noise-count", type=int, default=len(PHOTOS),
+                        help="how many of the photos (astronaut, cameraman) go on the "
+                        "StyleGAN2 test generator")
     parser.add_argument("--repeats", type=int, default=20, help="steps timed for speed")
     parser.add_argument("--no-speed", dest="speed", action="store_false")
     parser.add_argument("--strip", help="write the README's before/after strip here (from "
@@ -261,7 +266,8 @@ def main() -> None:
     report["ground_truth"] = (ground_truth_dcgan(_steps(args.dcgan_steps))
                               + ground_truth_stylegan(_steps(args.stylegan_steps)))
     report["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    rows, last = photo(_steps(args.photo_steps), _steps(args.photo_noise_steps))
+    rows, last = photo(_steps(args.photo_steps), _steps(args.photo_noise_steps),
+                       args.photo_noise_count)
     report["photo"] = rows
     if args.strip and last is not None:
         report["strip"] = write_strip(args.strip, *last)
