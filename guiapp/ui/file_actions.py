@@ -251,6 +251,10 @@ class FileActions(QObject):
             raise ValueError("open a model first")
         dim = info.w_dim if info.w_dim is not None else info.z_dim
         space = "z" if info.w_dim is None else "w"
+        from guiapp.core.compare_spaces import compare_only  # hook: compare by effect (H3)
+
+        if compare_only(ds, info.z_dim, info.w_dim):  # compared by effect, not edited
+            return
         if ds.dim != dim or ds.space != space:
             raise ValueError(
                 f"{what}these directions live in {ds.space} ({ds.dim}-D) but this model edits "

@@ -42,6 +42,9 @@ def load_model_job(ref: str, device: str) -> Job:
             note, where = f"{exc}: running on the CPU", "cpu"
         model = load_model(ref, where)
         cancel.raise_if_cancelled()
+        progress(0.8, "Preparing drag previews")  # hook: pggan-preview
+        model.prepare_previews()
+        cancel.raise_if_cancelled()
         progress(1.0, "Model loaded")
         return LoadedModel(ref, model, LiveRenderer(model), device_choices(), note)
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
+from guiapp.core.compare_spaces import compare_only_in  # hook: compare by effect (H3)
 from guiapp.core.seeds import check_seed
 from guiapp.core.types import (
     DirectionSet,
@@ -224,6 +225,8 @@ class SessionStore(QObject, ShownSet):
 
     def set_edit(self, set_id: int, index: int, alpha: float) -> None:
         """Direction ``index`` of set ``set_id`` (shown or not) at ``alpha``."""
+        if compare_only_in(self.workspace, set_id, self.model_info):  # hook: (H3) moves z
+            return
         old = self.workspace.edit_of(set_id, index)
         layers = old.layers if old is not None else None
         new = self.workspace.set_edit(set_id, index, float(alpha), layers)
@@ -238,7 +241,8 @@ class SessionStore(QObject, ShownSet):
 
     def set_layers(self, index: int, layers: LayerRange) -> None:
         layers.check(self.num_ws)
-        if layers != self.layers(index):
+        if layers != self.layers(index) and not compare_only_in(  # hook: compare (H3)
+                self.workspace, self._shown_id(), self.model_info):
             sid = self._shown_id()
             keep = None if layers == self.default_layers(index) else layers
             new = self.workspace.set_edit(sid, index, self.alpha(index), keep)
