@@ -175,43 +175,32 @@ def run_latent_render(args: argparse.Namespace) -> int | None:
     if args.seed is not None:
         raise ValueError("give --seed or --latent, not both")
     from guiapp.cli_render import check_output
-    from guiapp.core.edits import check_compatible
     from guiapp.core.image_metadata import save_image_png
     from guiapp.core.io import load_direction_set
     from guiapp.core.models.registry import load_model
     from guiapp.core.render import render_request
-    from guiapp.core.types import GridSpec, RenderRequest, StripSpec
+    from guiapp.core.types import RenderRequest
     from guiapp.core.upscale import upscale
-    from guiapp.core.workspace import Workspace
     from guiapp.core.workspace_metadata import metadata_for_request
 
     out = Path(args.output)
     check_output(out, ".png")
-    files = args.directions or []
-    files = [files] if isinstance(files, str) else list(files)
-    if len(files) > 1:
-        raise ValueError("--latent renders with one --directions file")
-    edits = _first_set_edits(args.edit)
+    # hook: sets (H3) every --directions file and SET:INDEX=ALPHA edit, as a plain render
+    from guiapp.cli_render import build_workspace, check_set_numbers, output_spec
+
+    check_set_numbers(args)
+    files = list(getattr(args, "direction_files", None) or [])
     if (args.strip is not None or args.grid is not None) and not files:
         raise ValueError("--strip and --grid need --directions FILE")
-    if edits and not files:
-        raise ValueError("--edit needs --directions FILE")
-    ds = load_direction_set(files[0]) if files else None
+    sets = [load_direction_set(f) for f in files]
     model = load_model(args.model, args.device)
     latent = latent_from_args(args, model)
-    if ds is not None:
-        check_compatible(ds, model.latent_space, model.latent_dim)
-    workspace = Workspace.single(ds, edits)
-    strip = getattr(args.strip, "index", args.strip)  # a plain index or a SET:INDEX value
-    spec: StripSpec | GridSpec | None = None
-    if ds is not None and strip is not None:
-        spec = StripSpec(strip, tuple(args.alphas), args.layers)
-    elif ds is not None and args.grid is not None:
-        spec = GridSpec(tuple(args.grid or range(len(ds))), tuple(args.alphas))
+    workspace = build_workspace(model, sets, files, args.set_edits)
+    spec = output_spec(args, workspace, workspace.ids[0] if workspace.ids else None)
     req = RenderRequest(truncation=args.truncation if args.truncation is not None else 1.0,
                         truncation_cutoff=args.truncation_cutoff, class_index=args.class_index,
                         latent=latent, workspace=workspace, output=spec)
-    names = {workspace.ids[0]: Path(files[0]).name} if ds is not None else None
+    names = {i: Path(f).name for i, f in zip(workspace.ids, files, strict=True)}
     meta = metadata_for_request(req, model_ref=args.model, model_name=model.name,
                                 model_sha256=model.model_id, num_ws=model.num_ws, files=names,
                                 scale=args.scale, resample=args.resample)

@@ -184,6 +184,10 @@ class LiveRenderer:
         ds = workspace.get(set_id).directions
         if not 0 <= index < len(ds):
             return None
+        if ds.space != self.model.latent_space:  # hook: compare by effect (H3), moves z
+            from guiapp.core.compare_strips import z_strip
+
+            return z_strip(self.model, req, ds, index)
         own = workspace.edit_of(set_id, index)
         layers = req.strip_layers if req.strip_layers is not None else (
             own.layers if own is not None else None)
