@@ -16,7 +16,7 @@ from guiapp.core.io import (
     save_direction_set,
     save_png,
 )
-from guiapp.core.types import Direction, DirectionSet, Edit, LayerRange
+from guiapp.core.types import Direction, DirectionSet, Edit, LayerRange, Ranking
 
 
 def unit(v):
@@ -31,9 +31,8 @@ def make_set(space="w", dim=4, k=3) -> DirectionSet:
                   label=f"d{i}", default_layers=LayerRange(1, 3) if i == 2 else None)
         for i in range(k)
     )
-    return DirectionSet("ganspace", space, "abc123", {"k": k}, dirs,
-                        {"kind": "explained_variance", "values": [0.5, 0.3, 0.2],
-                         "baseline": 0.01})
+    return DirectionSet("ganspace", space, "abc123", {"k": k}, dirs,  # hook: typed results
+                        Ranking("explained_variance", (0.5, 0.3, 0.2), 0.01))
 
 
 def test_alpha_zero_is_exactly_the_original():

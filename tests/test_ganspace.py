@@ -152,9 +152,9 @@ def test_recovers_planted_components_and_ratios(planted) -> None:
     expected = gen.s**2 / np.sum(gen.s**2)
     np.testing.assert_allclose(ds.scores, expected[:6], rtol=0.05)
     assert np.all(np.diff(ds.scores) < 0)
-    assert ds.plot["kind"] == "explained_variance"
-    np.testing.assert_allclose(ds.plot["values"], ds.scores)
-    assert 0.5 / 40 < ds.plot["baseline"] < 2 / 40  # about 1/D for D = 40
+    assert ds.ranking.kind == "explained_variance" and ds.ranking.percent
+    np.testing.assert_allclose(ds.ranking.values, ds.scores)
+    assert 0.5 / 40 < ds.ranking.baseline < 2 / 40  # about 1/D for D = 40
     assert all(d.default_layers is None for d in ds.directions)
 
 
@@ -190,7 +190,7 @@ def test_same_seed_same_result_and_another_seed_differs() -> None:
 def test_progress_partial_result_and_cancel() -> None:
     gen = LinearFeatureGenerator()
     seen: list[tuple[float, str]] = []
-    partials: list[dict] = []
+    partials: list = []
 
     def progress(fraction: float, message: str) -> None:
         seen.append((fraction, message))
@@ -206,7 +206,7 @@ def test_progress_partial_result_and_cancel() -> None:
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert sum("sampling" in m for _, m in seen) >= 10  # once per batch
     assert any("PCA pass" in m for _, m in seen) and any("regression" in m for _, m in seen)
-    assert partials == [ds.plot]
+    assert partials == [ds.ranking]  # the ranking, before the directions are done
 
     for stage in ("sampling", "PCA", "regression"):
         token = CancelToken()
@@ -275,7 +275,7 @@ def test_builtin_model_ratios_are_stable_across_seeds(model) -> None:
         assert ds.params["layer"] == "block0"
         assert np.all(np.diff(ds.scores) < 0)
         assert 0.05 < ds.scores[0] < 0.3  # the first component explains a real share
-        assert 0.5 / 8192 < ds.plot["baseline"] < 2 / 8192
+        assert 0.5 / 8192 < ds.ranking.baseline < 2 / 8192
         assert all(d.unit_scale > 0 for d in ds.directions)
     np.testing.assert_allclose(runs[0].scores[:5], runs[1].scores[:5], rtol=0.05)
     assert abs_cosines(runs[0].vectors[:2], runs[1].vectors[:2]).min() > 0.95

@@ -102,7 +102,7 @@ def test_closing_mid_render_stops_a_long_edit_instead_of_aborting(window):
 
     base = df.linear_set()
     endless = Endless(base.conditional.model, steps=10**9)
-    ds = DirectionSet("latentclr", "z", "", {}, base.directions, {}, endless)
+    ds = DirectionSet("latentclr", "z", "", {}, base.directions, conditional=endless)
     window.store.set_direction_set(ds)
     window.store.set_alpha(0, 2.0)
     assert started.wait(60)  # the worker is inside the endless edit now

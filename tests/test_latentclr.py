@@ -20,7 +20,7 @@ from guiapp.core.methods.latentclr import Params, contrastive_loss, discover
 from guiapp.core.models.base import GeneratorModel
 from guiapp.core.progress import Cancelled, CancelToken
 from guiapp.core.render import render_image, synthesize_uint8
-from guiapp.core.types import Edit, LayerRange
+from guiapp.core.types import Edit, LayerRange, RunStatus, TrainingStep
 
 
 class PlantedEffects(GeneratorModel):
@@ -77,7 +77,7 @@ FAST = dict(k=4, batch=16, iterations=300, lr=0.05, alpha=0.1, loss="official", 
 
 @pytest.fixture(scope="module")
 def trained(toy):
-    reports: list[dict] = []
+    reports: list[TrainingStep] = []
     ds = discover(toy, Params(**FAST), on_partial=reports.append)
     return ds, reports
 
@@ -123,23 +123,25 @@ def test_official_loss_equals_the_hand_computed_value() -> None:
 
 def test_training_lowers_the_loss_and_finds_the_planted_directions(toy, trained) -> None:
     ds, reports = trained
-    losses = [r["loss"] for r in reports]
+    losses = [r.loss for r in reports]
     assert losses[-1] < losses[0] - 0.1
-    assert [r["iteration"] for r in reports] == list(range(10, 301, 10))
-    assert ds.plot["loss"] == pytest.approx(losses) and ds.plot["kind"] == "latentclr"
+    assert [r.iteration for r in reports] == list(range(10, 301, 10))
+    assert ds.training.loss == pytest.approx(losses) and ds.ranking.kind == "latentclr"
+    assert ds.training.iterations == tuple(r.iteration for r in reports)
+    assert ds.status == RunStatus(cancelled=False, iterations_done=300)
     cos = np.abs(ds.vectors.astype(np.float64) @ toy.u)  # (learned, planted)
     assert cos.max(axis=1).min() > 0.95
     assert sorted(cos.argmax(axis=1)) == [0, 1, 2, 3]  # one learned direction per effect
-    assert np.all(np.diff(ds.scores) <= 0) and ds.plot["values"] == list(ds.scores)
+    assert np.all(np.diff(ds.scores) <= 0) and ds.ranking.values == tuple(ds.scores)
     assert all(d.notes == "" for d in ds.directions)  # no near-duplicates here
     assert ds.conditional is None and ds.method == "latentclr" and ds.space == "z"
 
 
 def test_training_lowers_the_paper_loss(toy) -> None:
-    reports: list[dict] = []
+    reports: list[TrainingStep] = []
     params = Params(**{**FAST, "loss": "paper", "iterations": 100, "report_every": 1})
     discover(toy, params, on_partial=reports.append)
-    first, last = reports[0]["loss"], np.mean([r["loss"] for r in reports[-10:]])
+    first, last = reports[0].loss, np.mean([r.loss for r in reports[-10:]])
     assert last < first - 0.3  # the first report is the untrained model's loss
 
 
@@ -154,9 +156,9 @@ def test_same_seed_same_result_other_seed_differs(toy, trained) -> None:
 def test_training_stops_within_one_iteration_of_a_cancel(toy, keep_best) -> None:
     token, reports = CancelToken(), []
 
-    def on_partial(report: dict) -> None:
+    def on_partial(report: TrainingStep) -> None:
         reports.append(report)
-        if report["iteration"] == 7:
+        if report.iteration == 7:
             token.cancel()
 
     params = Params(**{**FAST, "report_every": 1, "keep_best_on_cancel": keep_best})
@@ -165,8 +167,8 @@ def test_training_stops_within_one_iteration_of_a_cancel(toy, keep_best) -> None
             discover(toy, params, cancel=token, on_partial=on_partial)
     else:
         ds = discover(toy, params, cancel=token, on_partial=on_partial)
-        assert ds.plot["cancelled"] and ds.plot["iterations_done"] == 7 and len(ds) == 4
-    assert [r["iteration"] for r in reports] == list(range(1, 8))
+        assert ds.cancelled and ds.status.iterations_done == 7 and len(ds) == 4
+    assert [r.iteration for r in reports] == list(range(1, 8))
 
 
 def test_cancel_before_the_first_iteration_raises_even_when_keeping_the_best(toy) -> None:

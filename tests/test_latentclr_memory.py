@@ -82,7 +82,7 @@ def test_training_in_chunks_finds_the_same_directions(model, monkeypatch):
     messages: list[str] = []
     chunked = discover(model, params, progress=lambda f, m: messages.append(m))
     assert any("in chunks of" in m for m in messages)
-    assert chunked.plot["loss"] == pytest.approx(whole.plot["loss"], rel=1e-4)
+    assert chunked.training.loss == pytest.approx(whole.training.loss, rel=1e-4)
     for a, b in zip(whole.directions, chunked.directions, strict=True):
         assert abs(float(a.vector @ b.vector)) >= 0.999
 

@@ -36,8 +36,8 @@ def test_builtin_model_gives_one_direction_per_latent_dimension(model, full_set)
     assert len(full_set) == model.z_dim == 100
     assert full_set.dim == 100
     assert all(d.unit_scale == 1.0 and d.default_layers is None for d in full_set.directions)
-    assert full_set.plot["kind"] == "eigenvalues"
-    np.testing.assert_allclose(full_set.plot["values"], full_set.scores)
+    assert full_set.ranking.kind == "eigenvalues" and full_set.ranking.axis_label == "Eigenvalue"
+    np.testing.assert_allclose(full_set.ranking.values, full_set.scores)
     assert json.loads(json.dumps(full_set.params)) == {"k": 100, "layers": None}
 
 
@@ -85,7 +85,7 @@ def test_k_keeps_the_top_directions(model, full_set) -> None:
     top = run_method(model, "sefa", {"k": 5})
     assert len(top) == 5
     np.testing.assert_array_equal(top.vectors, full_set.vectors[:5])
-    assert top.plot["values"] == full_set.plot["values"]  # the plot still shows them all
+    assert top.ranking.values == full_set.ranking.values  # the plot still shows them all
     with pytest.raises(ValueError, match="k=101 is more than the 100 directions"):
         run_method(model, "sefa", {"k": 101})
 

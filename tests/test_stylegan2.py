@@ -105,7 +105,7 @@ def test_truncation_towards_w_avg(model):
 
 def _direction_set(model, vector):
     direction = Direction(vector=vector, score=1.0, unit_scale=1.0)
-    return DirectionSet("sefa", "w", model.model_id, {}, (direction,), {})
+    return DirectionSet("sefa", "w", model.model_id, {}, (direction,))
 
 
 def test_edits_alpha_zero_and_layer_ranges(model):

@@ -183,7 +183,7 @@ def test_each_w_index_reaches_only_its_layer_and_those_after(loaded):
     synth = model.net.synthesis
     ws = _ws(model, 2)
     ds = DirectionSet("sefa", "w", model.model_id, {},
-                      (Direction(np.ones(16, np.float32) / 4, 1.0, 1.0),), {})  # fmt: skip
+                      (Direction(np.ones(16, np.float32) / 4, 1.0, 1.0),))  # fmt: skip
     with torch.no_grad():
         base = _all_outputs(synth, ws)
         torch.testing.assert_close(synth.features(ws, synth.layer_names[1]), base[2])

@@ -4,12 +4,11 @@ ways: the store changes and the widgets follow; the user acts and the store foll
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
 
-from guiapp.core.types import Direction, DirectionSet, LayerRange, ModelInfo
+from guiapp.core.types import Direction, DirectionSet, LayerRange, ModelInfo, Ranking
 from guiapp.ui.direction_list import PLACEHOLDER_TEXT, DirectionList
 from guiapp.ui.direction_row import ALPHA_STEPS, DirectionRow
 from guiapp.ui.direction_tips import SINGLE_LATENT_TIP
@@ -31,10 +30,10 @@ def _direction_set(k: int, dim: int, space: str, method: str = "ganspace") -> Di
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     values = np.sort(rng.random(k))[::-1] / k
     if method == "ganspace":
-        plot = {"kind": "explained_variance", "values": values.tolist(), "baseline": BASELINE}
+        plot = Ranking("explained_variance", tuple(values.tolist()), BASELINE)  # hook: typed
     else:
         values = values * 50
-        plot = {"kind": "eigenvalues", "values": values.tolist()}
+        plot = Ranking("eigenvalues", tuple(values.tolist()))
     dirs = tuple(
         Direction(v.astype(np.float32), float(s), unit_scale=2.0)
         for v, s in zip(vectors, values, strict=True)
@@ -394,7 +393,7 @@ def test_plot_shows_repeated_directions_apart(qtbot, style_store):
     dirs[3] = dataclasses.replace(dirs[3], notes="near-duplicate of direction 0")
     style_store.set_direction_set(dataclasses.replace(ds, directions=tuple(dirs)))
     plot = _plot(qtbot, style_store)
-    brushes = [pg.mkBrush(b).color() for b in plot.bars.opts["brushes"]]
+    brushes = plot.bars.colors()  # hook: ranked bars (one item, coloured overlays)
     assert brushes[3] == REPEAT_BAR_COLOR and brushes[2] == BAR_COLOR
     style_store.select(3)
     assert "near-duplicate of direction 0" in plot.caption.text()

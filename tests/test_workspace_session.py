@@ -11,7 +11,15 @@ import pytest
 
 from guiapp.core.safe_files import FileFormatError
 from guiapp.core.session_io import load_session, load_workspace_session, save_session
-from guiapp.core.types import Direction, DirectionSet, Edit, LayerRange, ProjectedLatent, Session
+from guiapp.core.types import (
+    Direction,
+    DirectionSet,
+    Edit,
+    LayerRange,
+    ProjectedLatent,
+    Ranking,
+    Session,
+)
 from guiapp.core.workspace import Workspace, WorkspaceSession
 
 
@@ -20,8 +28,8 @@ def make_set(method: str, seed: int, k: int = 3, dim: int = 6) -> DirectionSet:
     dirs = tuple(Direction(q[:, i].astype(np.float32), float(k - i), unit_scale=1.0 + i,
                            default_layers=LayerRange(0, 2) if i == 0 else None)
                  for i in range(k))
-    return DirectionSet(method, "w", "abc", {"k": k}, dirs, {"kind": "eigenvalues",
-                                                             "values": [3.0, 2.0, 1.0]})
+    return DirectionSet(method, "w", "abc", {"k": k}, dirs,  # hook: typed results
+                        Ranking("eigenvalues", (3.0, 2.0, 1.0)))
 
 
 def three_sets() -> tuple[Workspace, list[int]]:

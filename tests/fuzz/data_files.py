@@ -21,7 +21,7 @@ import numpy as np
 from guiapp.core.direction_meta import direction_set_meta
 from guiapp.core.io import save_direction_set
 from guiapp.core.session_io import save_session, session_to_json
-from guiapp.core.types import Direction, DirectionSet, Edit, Session
+from guiapp.core.types import Direction, DirectionSet, Edit, Ranking, Session
 from guiapp.core.workspace import WorkspaceSession
 
 REF = "builtin:dcgan-digiface"
@@ -34,7 +34,7 @@ def plain_set(k: int = 4, seed: int = 0) -> DirectionSet:
     vectors = rng.normal(size=(k, DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     dirs = tuple(Direction(vectors[i], float(k - i), 1.0, f"d{i}") for i in range(k))
-    plot = {"kind": "eigenvalues", "values": [float(k - i) for i in range(k)]}
+    plot = Ranking("eigenvalues", tuple(float(k - i) for i in range(k)))  # hook: typed
     return DirectionSet("sefa", "z", "", {"k": k}, dirs, plot)
 
 
@@ -46,8 +46,8 @@ def linear_set(k: int = 2, steps: int = 2) -> DirectionSet:
 
     model = LinearDirections(k, DIM, torch.Generator().manual_seed(0))
     base = plain_set(k)
-    return DirectionSet("latentclr", "z", "", {"k": k}, base.directions, {},
-                        ConditionalDirections(model, steps))
+    return DirectionSet("latentclr", "z", "", {"k": k}, base.directions,
+                        conditional=ConditionalDirections(model, steps))
 
 
 def write_sets(folder: Path) -> dict[str, Path]:
