@@ -147,19 +147,6 @@ def latent_from_args(args: argparse.Namespace, model: Any) -> Any:
     return load_latent(path, model)
 
 
-def _first_set_edits(edits: Any) -> list[Any]:
-    """``--edit`` values as Edits of the first set (plain Edits, or SetEdits of set 1)."""
-    out = []
-    for e in edits or ():
-        if hasattr(e, "set_number"):
-            if e.set_number not in (None, 1):
-                raise ValueError(f"--latent renders with one direction set: edit {e.text!r} "
-                                 f"names set {e.set_number}")
-            e = e.edit
-        out.append(e)
-    return out
-
-
 def run_latent_render(args: argparse.Namespace) -> int | None:
     """Render ``--latent``'s face (None: no --latent, a plain render goes on).
 
