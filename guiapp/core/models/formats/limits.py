@@ -10,7 +10,7 @@ network the size of the claim. The bounds are far above every published generato
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -89,6 +89,36 @@ def check_filter(name: str, taps: Iterable[Any]) -> tuple[float, ...]:
     if sum(values) == 0:
         raise ValueError(f"setting {name} sums to zero, so it cannot be normalised")
     return values
+
+
+def check_progressive_sizes(resolution: int, img_channels: int, channels: Mapping[int, int],
+                            resolutions: list[int], low: int = 4) -> None:
+    """The sizes progressive generators (PGGAN, StyleGAN v1) share: a power-of-two
+    resolution, the image channels, and one channel width per resolution 4..full."""
+    check_int("resolution", resolution, low, MAX_RESOLUTION)
+    if resolution & (resolution - 1):
+        raise ValueError(f"resolution {resolution} is not a power of two")
+    check_int("num_channels", img_channels, 1, MAX_IMG_CHANNELS)
+    if sorted(channels) != resolutions:
+        raise ValueError("the channel widths do not cover every resolution 4..full")
+    for r, c in channels.items():
+        check_int(f"channels at {r}x{r}", c, 1, MAX_CHANNELS)
+
+
+LOAD_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
+"""What a reader's checks raise on a malformed file (turned into one ModelLoadError)."""
+
+
+def guarded_build(build: Callable[[], Any], family: str) -> Any:
+    """``build()``, with a malformed file's error as one ``ModelLoadError`` naming the family."""
+    try:
+        return build()
+    except ModelLoadError:
+        raise
+    except LOAD_ERRORS as exc:
+        first = (str(exc).splitlines() or [""])[0][:200]
+        raise ModelLoadError(
+            f"malformed {family} generator ({type(exc).__name__}: {first})") from None
 
 
 def _finite(value: torch.Tensor) -> bool:

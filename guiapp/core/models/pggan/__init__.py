@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.formats import limits
 from guiapp.core.models.pggan.adapter import FORMATS, PGGANModel, model_from_weights
 from guiapp.core.models.pggan.tf_reader import is_pggan_tf_data, weights_from_tf
 from guiapp.core.models.pggan.torch_readers import (
@@ -23,17 +23,8 @@ from guiapp.core.models.pggan.torch_readers import (
 __all__ = ["FORMATS", "PGGANModel", "is_pggan_checkpoint", "is_pggan_tf_data",
            "load_pggan_checkpoint", "load_pggan_tf", "read_tf", "read_torch"]
 
-_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
-
-
 def _guarded(build: Any) -> Any:
-    try:
-        return build()
-    except ModelLoadError:
-        raise
-    except _ERRORS as exc:
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise ModelLoadError(f"malformed PGGAN generator ({type(exc).__name__}: {first})") from None
+    return limits.guarded_build(build, "PGGAN")
 
 
 def load_pggan_tf(data: Any, name: str, model_id: str) -> PGGANModel:

@@ -56,14 +56,8 @@ class PGGANConfig:
 
     def __post_init__(self) -> None:
         limits.check_int("latent_size", self.z_dim, 1, limits.MAX_LATENT)
-        limits.check_int("resolution", self.resolution, 4, limits.MAX_RESOLUTION)
-        if self.resolution & (self.resolution - 1):
-            raise ValueError(f"resolution {self.resolution} is not a power of two")
-        limits.check_int("num_channels", self.img_channels, 1, limits.MAX_IMG_CHANNELS)
-        if sorted(self.channels) != self.resolutions:
-            raise ValueError("the channel widths do not cover every resolution 4..full")
-        for r, c in self.channels.items():
-            limits.check_int(f"channels at {r}x{r}", c, 1, limits.MAX_CHANNELS)
+        limits.check_progressive_sizes(self.resolution, self.img_channels, self.channels,
+                                       self.resolutions)
         limits.check_float("pixelnorm_epsilon", self.eps, 0.0, 1.0)
 
     @property

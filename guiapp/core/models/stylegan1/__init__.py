@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guiapp.core.models.base import ModelLoadError
+from guiapp.core.models.formats import limits
 from guiapp.core.models.stylegan1.adapter import FORMATS, StyleGAN1Model, model_from_weights
 from guiapp.core.models.stylegan1.genforce_reader import (
     genforce_stylegan1_state,
@@ -20,19 +20,8 @@ from guiapp.core.models.stylegan1.tf_reader import is_stylegan1_tf_data, weights
 
 __all__ = ["FORMATS", "StyleGAN1Model", "is_stylegan1_tf_data", "read_tf", "read_torch"]
 
-_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError)
-
-
 def _guarded(build: Any) -> Any:
-    try:
-        return build()
-    except ModelLoadError:
-        raise
-    except _ERRORS as exc:
-        first = (str(exc).splitlines() or [""])[0][:200]
-        raise ModelLoadError(
-            f"malformed StyleGAN (v1) generator ({type(exc).__name__}: {first})"
-        ) from None
+    return limits.guarded_build(build, "StyleGAN (v1)")
 
 
 def read_tf(data: Any, src: Any) -> StyleGAN1Model | None:

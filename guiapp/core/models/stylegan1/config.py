@@ -53,14 +53,8 @@ class StyleGAN1Config:
         limits.check_int("mapping_layers", self.mapping_layers, 1, limits.MAX_MAPPING_LAYERS)
         limits.check_int("mapping_fmaps", self.mapping_fmaps, 1, limits.MAX_LATENT)
         limits.check_float("mapping_lrmul", self.mapping_lrmul, 1e-8, 1e3)
-        limits.check_int("resolution", self.resolution, 8, limits.MAX_RESOLUTION)
-        if self.resolution & (self.resolution - 1):
-            raise ValueError(f"resolution {self.resolution} is not a power of two")
-        limits.check_int("num_channels", self.img_channels, 1, limits.MAX_IMG_CHANNELS)
-        if sorted(self.channels) != self.resolutions:
-            raise ValueError("the channel widths do not cover every resolution 4..full")
-        for r, c in self.channels.items():
-            limits.check_int(f"channels at {r}x{r}", c, 1, limits.MAX_CHANNELS)
+        limits.check_progressive_sizes(self.resolution, self.img_channels, self.channels,
+                                       self.resolutions, low=8)
         if self.fused_scale not in (True, False, "auto"):
             raise ValueError(f"setting fused_scale={limits.shown(self.fused_scale)} is not "
                              "True, False or 'auto'")
