@@ -311,6 +311,38 @@ def test_drag_preview_reads_a_lower_layer_and_follows_the_latent(tmp_path):
     assert result.preview_resolution == 16 and result.image.shape == (32, 32, 3)
 
 
+def test_a_drag_preview_starts_from_the_image_shown_and_follows_the_edit(tmp_path):
+    """Anchored on the full image shown before the drag, the read-out preview of a SeFa
+    edit is that image (downscaled) at alpha 0, moves the way the full image does, and is
+    nearer the downscaled full image of the edit than the plain read-out is."""
+    from guiapp.core.methods import sefa
+
+    v = random_variables(channels={4: 16, 8: 16, 16: 12, 32: 8}, seed=8)
+    model = load_model(str(write_genforce(tmp_path / "g.pth", v)))
+    ds = sefa.discover(model, sefa.Params(k=3))
+    pool = torch.nn.functional.adaptive_avg_pool2d
+    plain, anchored, cosines = [], [], []
+    with torch.inference_mode():
+        for seed in range(3):
+            base = model.map(torch.from_numpy(seeded(1, seed)).float())
+            for d in ds.directions:
+                ws = base + 1.5 * torch.from_numpy(d.vector).float()
+                model.to("cpu")  # no anchor; the batch below records none
+                truth, unedited = pool(model.synthesize(torch.cat([ws, base])), 16).split(1)
+                plain.append(float(((model.synthesize_preview(ws, 16) - truth) ** 2).mean()))
+                model.synthesize(base)  # the image shown before the drag
+                torch.testing.assert_close(model.synthesize_preview(base, 16), unedited,
+                                           atol=1e-5, rtol=0)
+                dragged = model.synthesize_preview(ws, 16)
+                moved, wanted = (dragged - unedited).flatten(), (truth - unedited).flatten()
+                cosines.append(float(moved @ wanted / (moved.norm() * wanted.norm())))
+                anchored.append(float(((dragged - truth) ** 2).mean()))
+    # a toy network's read-out follows the change only roughly (layers above 16 px are
+    # beyond the stop), yet starting from the shown image never makes it worse
+    assert np.mean(cosines) > 0.3
+    assert np.mean(anchored) < np.mean(plain)
+
+
 def test_a_state_version_2_g_style_pickle_is_read_as_stylegan_not_pggan(tmp_path):
     # NVlabs/stylegan's Network.__setstate__ takes versions 2 and 3; PGGAN's pickles are 2
     v = random_variables(seed=1)

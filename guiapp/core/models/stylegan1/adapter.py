@@ -14,7 +14,9 @@
 - Drag previews stop at a lower resolution and read the last layer there out with a
   linear map fitted to the model's own images (:mod:`~guiapp.core.models.stylegan1.preview`):
   a lod-0 network has one trained RGB output (``ToRGB_lod0``); the lower ``ToRGB_lod{k}``
-  of NVIDIA's pickles stopped training when their resolution faded out.
+  of NVIDIA's pickles stopped training when their resolution faded out. Previews are
+  anchored on the last full image (:mod:`~guiapp.core.models.ops.preview_anchor`), as
+  PGGAN's and BigGAN's are: the read-out supplies only the change from it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import torch
 
 from guiapp.core.models.base import GeneratorModel, ModelLoadError
+from guiapp.core.models.ops.preview_anchor import PreviewAnchor
 from guiapp.core.models.stylegan1.config import DEFAULT_TRUNCATION, StyleGAN1Weights
 from guiapp.core.models.stylegan1.network import StyleGAN1Net
 from guiapp.core.models.stylegan1.preview import PreviewReadout, fits
@@ -49,6 +52,7 @@ class StyleGAN1Model(GeneratorModel):
         self.feature_layers = (scopes[1], scopes[0], *scopes[2:])
         self.device = torch.device("cpu")
         self._readout = PreviewReadout(self)
+        self._anchor = PreviewAnchor()
 
     @property
     def w_avg(self) -> torch.Tensor:
@@ -70,7 +74,11 @@ class StyleGAN1Model(GeneratorModel):
                    generator: torch.Generator | None = None) -> torch.Tensor:
         """(N, num_ws, w_dim) -> (N, 3, R, R), nominally in [-1, 1] (not clamped);
         ``noise_mode`` ``"const"`` (the file's noise), ``"random"`` or ``"none"``."""
-        return self.net(self._ws(ws), noise_mode, generator)
+        ws = self._ws(ws)
+        image = self.net(ws, noise_mode, generator)
+        if generator is None:  # a seeded random-noise image is not one to anchor on
+            self._anchor.record((self.device, noise_mode), ws, image)
+        return image
 
     def layer_index(self, layer: str) -> int:
         if layer not in self.feature_layers:
@@ -117,7 +125,10 @@ class StyleGAN1Model(GeneratorModel):
         stop = fitting[-1] if fitting else self.preview_resolutions()[0]
         if stop >= self.resolution:
             return self.synthesize(ws, noise_mode)
-        return self._readout.render(self._ws(ws), stop, noise_mode)
+        ws = self._ws(ws)
+        return self._anchor.apply((self.device, noise_mode), ws,
+                                  self._readout.render(ws, stop, noise_mode),
+                                  lambda anchor: self._readout.render(anchor, stop, noise_mode))
 
     def prepare_previews(self) -> None:
         """Fit the read-outs now (the window's load job calls this, off the GUI thread), so
@@ -133,6 +144,7 @@ class StyleGAN1Model(GeneratorModel):
         self.device = torch.device(device)
         self.net.to(self.device)
         self._readout.clear()
+        self._anchor.clear()
         return self
 
 
