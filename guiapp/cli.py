@@ -80,6 +80,15 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_truncation(model: object) -> str:
+    """The psi ``render`` and the window start at (StyleGAN v1: G_style's 0.7 on 8 layers)."""
+    psi, cutoff = getattr(model, "default_truncation", (1.0, None))
+    if psi == 1.0:
+        return "none by default (psi 1)"
+    layers = "every layer" if cutoff is None else f"the first {cutoff} layers"
+    return f"psi {psi:g} on {layers} by default"
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     """Print what a model is: format, sizes of its latent spaces, identity."""
     from guiapp.core.models.registry import load_model
@@ -95,6 +104,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("num_ws", info.num_ws),
         ("classes", info.c_dim or "none (unconditional)"),
         ("edits in", f"{model.latent_space} ({model.latent_dim}-D)"),
+        ("truncation", _default_truncation(model)),
         ("sha256", info.model_id),
     ]
     for key, value in fields:

@@ -49,6 +49,7 @@ def test_info_names_the_format_and_the_style_layers(model_file, capsys):
     kind = model_file.parent.name.rstrip("0123456789")
     assert f"format:      {FORMATS[kind]}" in out
     assert "32x32" in out and "num_ws:      8" in out and "w (16-D)" in out
+    assert "truncation:  psi 0.7 on the first 8 layers by default" in out
 
 
 def test_render_draws_the_seed_at_g_styles_default_truncation(model_file, weights, tmp_path,
