@@ -34,6 +34,7 @@ from guiapp.core.render import (
     to_uint8,
     workspace_strip_latents,
 )
+from guiapp.core.render_face import synthesize_face_preview
 from guiapp.core.types import STRIP_ALPHAS, RenderRequest
 from guiapp.core.workspace import Workspace
 
@@ -160,8 +161,7 @@ class LiveRenderer:
         res = self.model.resolution
         with torch.inference_mode():
             t1 = time.perf_counter()
-            small = (self.model.synthesize_preview(ws, stop, noise_mode) if self._noise is None
-                     else self.model.synthesize_preview(ws, stop, noise_mode, noise=self._noise))
+            small = synthesize_face_preview(self.model, ws, stop, noise_mode, self._noise)
             self._record(stop, time.perf_counter() - t1)
             pixels = torch.from_numpy(to_uint8(small)).permute(0, 3, 1, 2)
             if pixels.shape[-1] != res:

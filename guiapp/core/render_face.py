@@ -18,15 +18,14 @@ def latent_face(model: GeneratorModel, latent: ProjectedLatent, truncation: floa
     mapping and truncation like a seed's; a w latent is broadcast to every layer and a w+
     latent used as it is (truncation does not apply to them: they are the face itself)."""
     arr = np.asarray(latent.array, np.float32)
+    latent.check_noise(model.noise_shapes())
     if latent.space == "z":
-        latent.check_noise(model.noise_shapes())
         if arr.shape != (model.z_dim,):
             raise ValueError(f"this z latent has shape {tuple(arr.shape)}, the model "
                              f"draws z of ({model.z_dim},)")
         z = torch.from_numpy(arr.copy())[None].to(model.device)
         with torch.inference_mode():
             return model.truncate(model.map_for_class(z, class_index), truncation, cutoff)
-    latent.check_noise(model.noise_shapes())
     if model.latent_space != "w":
         raise ValueError(f"this model has no w space (it edits z): a {latent.space} latent "
                          f"cannot be its face")
@@ -56,3 +55,12 @@ def synthesize_face(model: GeneratorModel, ws: torch.Tensor, noise_mode: str = "
     if noise is None:
         return model.synthesize(ws, noise_mode)
     return model.synthesize(ws, noise_mode, noise=noise)
+
+
+def synthesize_face_preview(model: GeneratorModel, ws: torch.Tensor, max_resolution: int,
+                            noise_mode: str = "const",
+                            noise: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+    """``model.synthesize_preview`` with a face's noise maps, as :func:`synthesize_face`."""
+    if noise is None:
+        return model.synthesize_preview(ws, max_resolution, noise_mode)
+    return model.synthesize_preview(ws, max_resolution, noise_mode, noise=noise)
