@@ -102,21 +102,22 @@ class RowToolButton(_RowControl, QToolButton):
         self.hooks = hooks
 
 
-class RowDoubleSpinBox(_RowControl, QDoubleSpinBox):
-    """A number box whose text field reports to the row too (clicks land there)."""
+def _row_text_field(box: QDoubleSpinBox | QSpinBox, hooks: RowHooks) -> None:
+    """Give a number box a text field that reports to the row too (clicks land there)."""
+    edit = RowLineEdit(hooks)
+    edit.setObjectName("qt_spinbox_lineedit")
+    box.setLineEdit(edit)
 
+
+class RowDoubleSpinBox(_RowControl, QDoubleSpinBox):
     def __init__(self, hooks: RowHooks) -> None:
         super().__init__()
         self.hooks = hooks
-        edit = RowLineEdit(hooks)
-        edit.setObjectName("qt_spinbox_lineedit")
-        self.setLineEdit(edit)
+        _row_text_field(self, hooks)
 
 
 class RowSpinBox(_RowControl, QSpinBox):
     def __init__(self, hooks: RowHooks) -> None:
         super().__init__()
         self.hooks = hooks
-        edit = RowLineEdit(hooks)
-        edit.setObjectName("qt_spinbox_lineedit")
-        self.setLineEdit(edit)
+        _row_text_field(self, hooks)
