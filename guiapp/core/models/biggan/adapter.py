@@ -117,7 +117,7 @@ class BigGANModel(GeneratorModel):
         terms = self.net.class_terms(self._class_index)
         if zs.shape[0] != 1 or torch.is_grad_enabled():
             return gen.run(zs, terms, self.truncation, keep_resolution_after=keep)
-        key = (self._class_index, self.truncation, zs.device)
+        key = self._anchor_key()
         resume = None
         cached = self._prefix.get(keep)
         if cached is not None and cached[0] == key:
