@@ -15,12 +15,16 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guiapp.cli_args import EXIT_USAGE, PROG, TABLE_ROWS, build_parser, join_dash_values
 from guiapp.cli_compare import cmd_compare
 from guiapp.cli_progress import ProgressBar
 from guiapp.cli_render import check_output, cmd_render
 from guiapp.core.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from guiapp.core.models.base import GeneratorModel
 from guiapp.core.io import FileFormatError, load_direction_set, save_direction_set
 from guiapp.core.types import DirectionSet
 
@@ -80,9 +84,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_truncation(model: object) -> str:
+def _default_truncation(model: GeneratorModel) -> str:
     """The psi ``render`` and the window start at (StyleGAN v1: G_style's 0.7 on 8 layers)."""
-    psi, cutoff = getattr(model, "default_truncation", (1.0, None))
+    psi, cutoff = model.default_truncation
     if psi == 1.0:
         return "none by default (psi 1)"
     layers = "every layer" if cutoff is None else f"the first {cutoff} layers"

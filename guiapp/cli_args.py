@@ -337,9 +337,9 @@ def build_parser(handlers: Mapping[str, Handler]) -> argparse.ArgumentParser:
     p.add_argument(
         "--truncation",
         type=_arg_type(_truncation),
-        default=1.0,
         metavar="PSI",
-        help="pull towards the average latent (1 = none)",
+        help="pull towards the average latent (1 = none; default 1, or the model's own: "
+        "StyleGAN v1's 0.7 on 8 layers)",
     )
     p.add_argument(
         "--truncation-cutoff",

@@ -51,7 +51,9 @@ def normalize_render_args(args: argparse.Namespace) -> None:
     args.strip_spec, args.grid_spec = args.strip, args.grid
     args.strip = None if args.strip is None else args.strip[1]
     args.grid = None if args.grid is None else args.grid[1]
-    args.truncation_given = args.truncation != 1.0
+    args.truncation_given = args.truncation is not None  # else the model's default applies
+    if args.truncation is None:
+        args.truncation = 1.0
 
 
 EXPORT_MODES = ("animate", "morph", "seeds")
@@ -111,8 +113,8 @@ def face_truncation(args: argparse.Namespace, model) -> tuple[float, int | None]
     """``--truncation`` and ``--truncation-cutoff``, or the model's own default when
     neither is given."""
     psi, cutoff = args.truncation, args.truncation_cutoff
-    if not args.truncation_given and cutoff is None:  # hook: stylegan1 (the model's default)
-        psi, cutoff = getattr(model, "default_truncation", (1.0, None))
+    if not args.truncation_given and cutoff is None:
+        psi, cutoff = model.default_truncation
     return psi, cutoff
 
 

@@ -194,7 +194,8 @@ def test_any_argument_value_is_parsed_in_range_or_refused_in_one_line(option, va
         assert exc.code == 2 and len(lines) == 1 and lines[0].startswith("guiapp-cli: error:")
         return
     assert 0 <= args.seed <= SEED_MAX
-    assert math.isfinite(args.truncation) and abs(args.truncation) <= 100
+    assert args.truncation is None or (  # None: not given, the model's default applies
+        math.isfinite(args.truncation) and abs(args.truncation) <= 100)
     assert all(abs(e.alpha) <= MAX_ABS_ALPHA for e in args.edit or [])
     assert len(args.grid or []) <= 128 and 1 <= args.scale <= 16
 

@@ -65,6 +65,10 @@ def test_render_draws_the_seed_at_g_styles_default_truncation(model_file, weight
                "-o", plain)[0] == 0
     assert np.abs(pixels(plain) - expected(g_style(weights, z, 1.0, 0))).max() <= 1
     assert np.abs(pixels(plain) - got).max() > 5
+    psi_one = tmp_path / "psi1.png"  # asking for psi 1 is asking for no truncation
+    assert run(capsys, "render", model_file, "--seed", "5", "--truncation", "1",
+               "-o", psi_one)[0] == 0
+    assert np.array_equal(pixels(psi_one), pixels(plain))
 
 
 @pytest.mark.parametrize(

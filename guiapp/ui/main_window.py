@@ -224,7 +224,7 @@ class MainWindow(QMainWindow):
         self.picker.set_device_text(dict(loaded.devices).get(device, device.upper()))
         self.methods.set_feature_layers(list(model.feature_layers))
         self.store.set_model(loaded.ref, model.info)
-        psi, cutoff = getattr(model, "default_truncation", (1.0, None))  # hook: stylegan1
+        psi, cutoff = model.default_truncation
         if (psi, cutoff) != (1.0, None):  # the family's own (G_style: 0.7 on 8 layers)
             self.store.set_truncation(psi)
             self.store.set_truncation_cutoff(cutoff)
